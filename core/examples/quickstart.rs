@@ -1,0 +1,46 @@
+//! The core on its own: a users store, an authenticator, and what it answers to a few requests.
+//!
+//! `cargo run -p endpoint-auth --example quickstart`
+
+use endpoint_auth::{
+    AuthOutcome, Authenticator, Credentials, HashPolicy, MemoryStore, NewUser, Requirements,
+};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let policy = HashPolicy::owasp();
+    let store = MemoryStore::new();
+    store.insert(NewUser::new(
+        "user123@gmail.com",
+        Some(policy.hash("mySuperS3cretPassw0rd")?),
+    ))?;
+    let auth = Authenticator::builder(store).realm("quickstart").build()?;
+
+    let good = Credentials::new("user123@gmail.com", "mySuperS3cretPassw0rd")?.to_header_value();
+    let bad = Credentials::new("user123@gmail.com", "guess")?.to_header_value();
+    let requests: [(&str, Vec<&[u8]>); 4] = [
+        ("right password", vec![good.as_bytes()]),
+        ("wrong password", vec![bad.as_bytes()]),
+        ("no header", vec![]),
+        ("malformed header", vec![b"Basic not-base64!"]),
+    ];
+    for (label, headers) in requests {
+        match pollster::block_on(auth.authenticate_user(headers, Requirements::new())) {
+            AuthOutcome::User(user) => println!("{label:>16}: 200, Authenticated {}", user.email),
+            AuthOutcome::Rejected(rejection) => {
+                let response = rejection.response();
+                let challenge = response
+                    .headers
+                    .iter()
+                    .find(|(name, _)| name == "www-authenticate");
+                println!(
+                    "{label:>16}: {} {:?} ({})",
+                    response.status,
+                    challenge.map(|(_, value)| value),
+                    rejection
+                );
+            }
+            other => println!("{label:>16}: {other:?}"),
+        }
+    }
+    Ok(())
+}

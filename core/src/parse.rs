@@ -1,0 +1,281 @@
+//! Reading `Basic` credentials from `Authorization` header values (SPEC §1, RFC 7617).
+//!
+//! ```text
+//! credentials = auth-scheme 1*SP token68        ; RFC 9110 §11.4, §11.2
+//! auth-scheme = "Basic"                         ; case-insensitive
+//! token68     = base64(user-id ":" password)    ; RFC 4648 §4, padded, canonical
+//! ```
+//!
+//! Everything here works on bytes, so header values from `http` 0.2, `http` 1.x or any other
+//! framework's own types fit without conversion.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use zeroize::Zeroizing;
+
+use crate::credentials::{Credentials, Part};
+use crate::normalize::is_nfc;
+
+/// Default for [`ParseOptions::max_header_len`]: 4096 bytes.
+pub const DEFAULT_MAX_HEADER_LEN: usize = 4096;
+
+/// How strictly to read an `Authorization` header.
+///
+/// ```
+/// use endpoint_auth::ParseOptions;
+///
+/// let strict = ParseOptions::new().latin1_fallback(false).max_header_len(1024);
+/// assert_eq!(strict.get_max_header_len(), 1024);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParseOptions {
+    max_header_len: usize,
+    latin1_fallback: bool,
+}
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ParseOptions {
+    /// The SPEC defaults: 4096-byte limit, ISO-8859-1 fallback on.
+    pub const fn new() -> Self {
+        Self {
+            max_header_len: DEFAULT_MAX_HEADER_LEN,
+            latin1_fallback: true,
+        }
+    }
+
+    /// Refuse header values longer than `bytes` (measured before trimming), without decoding
+    /// them.
+    pub const fn max_header_len(mut self, bytes: usize) -> Self {
+        self.max_header_len = bytes;
+        self
+    }
+
+    /// Whether octets that are not valid UTF-8 are read as ISO-8859-1 (RFC 7617 Appendix B),
+    /// which is what several clients send for non-ASCII input. On by default.
+    pub const fn latin1_fallback(mut self, enabled: bool) -> Self {
+        self.latin1_fallback = enabled;
+        self
+    }
+
+    /// The configured size limit in bytes.
+    pub const fn get_max_header_len(&self) -> usize {
+        self.max_header_len
+    }
+
+    /// Whether the ISO-8859-1 fallback is on.
+    pub const fn get_latin1_fallback(&self) -> bool {
+        self.latin1_fallback
+    }
+}
+
+/// Why a request has no usable `Basic` credentials. Bad client input: it always leads to the
+/// uniform 401 challenge, and exists for logs and audit only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// The request has no `Authorization` field.
+    #[error("no Authorization header")]
+    Missing,
+    /// The request has more than one `Authorization` field.
+    #[error("{count} Authorization header fields; exactly one is allowed")]
+    MultipleFields {
+        /// How many fields were present.
+        count: usize,
+    },
+    /// The field value is longer than the configured limit.
+    #[error("Authorization header of {len} bytes exceeds the {max}-byte limit")]
+    TooLong {
+        /// The value's length in bytes.
+        len: usize,
+        /// The configured limit.
+        max: usize,
+    },
+    /// The scheme is not `Basic` (compared case-insensitively).
+    #[error("the Authorization scheme is not Basic")]
+    NotBasic,
+    /// The value is not `Basic 1*SP token68`: a bare scheme or token, a TAB separator, or
+    /// anything after the token.
+    #[error("the Authorization value is not of the form `Basic <base64>`")]
+    Malformed,
+    /// The token is not canonical, padded, standard-alphabet base64.
+    #[error("the Basic token is not canonical padded base64")]
+    InvalidBase64,
+    /// The decoded token has no `:` separating user-id and password.
+    #[error("the decoded Basic token has no ':' between user-id and password")]
+    MissingColon,
+    /// The decoded octets are not UTF-8 and the ISO-8859-1 fallback is off.
+    #[error("the decoded Basic token is not valid UTF-8")]
+    InvalidUtf8,
+    /// A part contains a control character (RFC 7617 §2).
+    #[error("the {0} contains a control character")]
+    ControlCharacter(Part),
+}
+
+/// Reads `Basic` credentials from all `Authorization` field values of a request.
+///
+/// Pass every value the request carries, in order; more than one is refused (SPEC §1.1).
+///
+/// ```
+/// use endpoint_auth::{parse_authorization, ParseOptions};
+///
+/// let values: [&[u8]; 1] = [b"Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="];
+/// let credentials = parse_authorization(values, &ParseOptions::new()).unwrap();
+/// assert_eq!(credentials.username(), "Aladdin");
+/// assert_eq!(credentials.password(), "open sesame");
+/// ```
+///
+/// # Errors
+/// A [`ParseError`] naming the first SPEC §1 rule the input breaks.
+pub fn parse_authorization<'a, I>(
+    values: I,
+    options: &ParseOptions,
+) -> Result<Credentials, ParseError>
+where
+    I: IntoIterator<Item = &'a [u8]>,
+{
+    let mut values = values.into_iter();
+    let first = values.next().ok_or(ParseError::Missing)?;
+    let extra = values.count();
+    if extra > 0 {
+        return Err(ParseError::MultipleFields { count: extra + 1 });
+    }
+    parse_value(first, options)
+}
+
+/// Reads `Basic` credentials from an [`http::HeaderMap`]: the convenience for servers on
+/// `http` 1.x (axum, warp, hyper).
+///
+/// # Errors
+/// As [`parse_authorization`].
+pub fn parse_header_map(
+    headers: &http::HeaderMap,
+    options: &ParseOptions,
+) -> Result<Credentials, ParseError> {
+    parse_authorization(
+        headers
+            .get_all(http::header::AUTHORIZATION)
+            .iter()
+            .map(|v| v.as_bytes()),
+        options,
+    )
+}
+
+/// Reads `Basic` credentials from a single `Authorization` field value.
+///
+/// # Errors
+/// As [`parse_authorization`], except that it cannot see duplicate fields.
+pub fn parse_value(value: &[u8], options: &ParseOptions) -> Result<Credentials, ParseError> {
+    if value.len() > options.max_header_len {
+        return Err(ParseError::TooLong {
+            len: value.len(),
+            max: options.max_header_len,
+        });
+    }
+    let token = basic_token(trim_ows(value))?;
+    let decoded = decode_token(token)?;
+    let colon = decoded
+        .iter()
+        .position(|&b| b == b':')
+        .ok_or(ParseError::MissingColon)?;
+    // Control characters are single bytes below 0x20 or 0x7F both in UTF-8 (where they never
+    // occur inside a multi-byte sequence) and in ISO-8859-1, so one byte scan covers both.
+    if decoded[..colon].iter().copied().any(is_control_byte) {
+        return Err(ParseError::ControlCharacter(Part::Username));
+    }
+    if decoded[colon + 1..].iter().copied().any(is_control_byte) {
+        return Err(ParseError::ControlCharacter(Part::Password));
+    }
+    let text = into_text(decoded, options)?;
+    // The colon is ASCII, so its index is unchanged by the ISO-8859-1 re-encoding only when
+    // everything before it is ASCII; look it up again in the text.
+    let colon = text.find(':').ok_or(ParseError::MissingColon)?;
+    let (username, password) = (&text[..colon], &text[colon + 1..]);
+    if is_nfc(username) && is_nfc(password) {
+        Ok(Credentials::from_joined(text, colon))
+    } else {
+        Ok(Credentials::from_checked_parts(username, password))
+    }
+}
+
+fn is_control_byte(b: u8) -> bool {
+    b < 0x20 || b == 0x7f
+}
+
+/// Strips leading and trailing optional whitespace (SP, HTAB).
+fn trim_ows(value: &[u8]) -> &[u8] {
+    let is_ows = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = value.iter().position(|b| !is_ows(b)).unwrap_or(value.len());
+    let end = value
+        .iter()
+        .rposition(|b| !is_ows(b))
+        .map_or(start, |i| i + 1);
+    &value[start..end]
+}
+
+/// Splits `Basic 1*SP token68` and returns the token.
+fn basic_token(value: &[u8]) -> Result<&[u8], ParseError> {
+    // No space at all: a bare scheme, a bare token, or a TAB where the space belongs.
+    let space = value
+        .iter()
+        .position(|&b| b == b' ')
+        .ok_or(ParseError::Malformed)?;
+    if !value[..space].eq_ignore_ascii_case(b"Basic") {
+        return Err(ParseError::NotBasic);
+    }
+    let token = &value[space..];
+    let token = &token[token.iter().position(|&b| b != b' ').unwrap_or(token.len())..];
+    if token.is_empty() || !is_token68(token) {
+        return Err(ParseError::Malformed);
+    }
+    Ok(token)
+}
+
+/// `token68 = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`, restricted to the
+/// standard base64 alphabet (RFC 4648 §4), which is all Basic uses.
+fn is_token68(token: &[u8]) -> bool {
+    let body_end = token.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
+    body_end > 0
+        && token[..body_end]
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+}
+
+fn decode_token(token: &[u8]) -> Result<Zeroizing<Vec<u8>>, ParseError> {
+    // Reserving the exact bound up front keeps the decoder from reallocating, which would leave
+    // an unzeroized copy of the secret behind.
+    let mut decoded = Zeroizing::new(Vec::with_capacity(base64::decoded_len_estimate(
+        token.len(),
+    )));
+    STANDARD
+        .decode_vec(token, &mut decoded)
+        .map_err(|_| ParseError::InvalidBase64)?;
+    Ok(decoded)
+}
+
+fn into_text(
+    mut decoded: Zeroizing<Vec<u8>>,
+    options: &ParseOptions,
+) -> Result<Zeroizing<String>, ParseError> {
+    match String::from_utf8(std::mem::take(&mut *decoded)) {
+        Ok(text) => Ok(Zeroizing::new(text)),
+        Err(not_utf8) => {
+            // Take the bytes back under zeroizing ownership before anything can fail.
+            let bytes = Zeroizing::new(not_utf8.into_bytes());
+            if !options.latin1_fallback {
+                return Err(ParseError::InvalidUtf8);
+            }
+            // ISO-8859-1 maps each octet to the code point of the same value.
+            let mut text = Zeroizing::new(String::with_capacity(bytes.len() * 2));
+            text.extend(bytes.iter().map(|&b| char::from(b)));
+            Ok(text)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
