@@ -1,0 +1,324 @@
+//! The users the suite authenticates against, and the switches it uses to break things.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use endpoint_auth::{
+    AdminError, Authenticator, HashPolicy, MemoryStore, NewUser, PasswordVerifier, PoolConfig,
+    StoreError, StoreFuture, User, UserAdmin, UserRecord, UserStore, Verification,
+    VerificationPool, VerifierFuture, VerifyError,
+};
+
+/// The realm every adapter under test uses (SPEC §7); its quotes and backslash exercise escaping.
+pub const REALM: &str = r#"endpoint-auth "conformance" \ realm"#;
+
+/// The challenge header value that realm must produce, byte for byte.
+pub const EXPECTED_CHALLENGE: &str =
+    r#"Basic realm="endpoint-auth \"conformance\" \\ realm", charset="UTF-8""#;
+
+/// The seed's user: enabled, confirmed, argon2id.
+pub const SEED_EMAIL: &str = "user123@gmail.com";
+/// The seed user's password.
+pub const SEED_PASSWORD: &str = "mySuperS3cretPassw0rd";
+/// A disabled user (password [`SEED_PASSWORD`]).
+pub const DISABLED_EMAIL: &str = "disabled@example.com";
+/// An enabled user whose email is not confirmed (password [`SEED_PASSWORD`]).
+pub const UNCONFIRMED_EMAIL: &str = "unconfirmed@example.com";
+/// A user stored with a bcrypt hash (password [`SEED_PASSWORD`]), upgraded on login.
+pub const BCRYPT_EMAIL: &str = "legacy-bcrypt@example.com";
+/// A user whose stored email has mixed case (password [`SEED_PASSWORD`]).
+pub const MIXED_CASE_EMAIL: &str = "Mixed.Case@Example.COM";
+/// A user with non-ASCII characters in the email.
+pub const NON_ASCII_EMAIL: &str = "j\u{f6}rg@example.com";
+/// That user's password: non-ASCII and containing `:`.
+pub const NON_ASCII_PASSWORD: &str = "p\u{e4}ss:w\u{f6}rd \u{e9}t\u{e9}";
+/// A user the lockout cases lock (password [`SEED_PASSWORD`]).
+pub const LOCKOUT_EMAIL: &str = "lockout@example.com";
+/// The failure limit the suite's authenticator uses: SPEC §4's default.
+pub const MAX_PASSWORD_FAILURES: u32 = 10;
+
+/// When every fixture user signed up: 2024-01-02T03:04:05Z.
+pub fn signed_up() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_704_164_645)
+}
+
+/// Switches that make the fixture's store or verifier fail, for the 503 cases.
+#[derive(Debug, Default)]
+pub struct Faults {
+    store_down: AtomicBool,
+    verifier_busy: AtomicBool,
+}
+
+impl Faults {
+    /// While on, every store call fails as if the database were down.
+    pub fn set_store_down(&self, down: bool) {
+        self.store_down.store(down, Ordering::SeqCst);
+    }
+
+    /// While on, every verification is refused as if the hashing queue were full.
+    pub fn set_verifier_busy(&self, busy: bool) {
+        self.verifier_busy.store(busy, Ordering::SeqCst);
+    }
+
+    fn store_down(&self) -> bool {
+        self.store_down.load(Ordering::SeqCst)
+    }
+
+    fn verifier_busy(&self) -> bool {
+        self.verifier_busy.load(Ordering::SeqCst)
+    }
+}
+
+#[derive(Debug)]
+struct Down;
+
+impl std::fmt::Display for Down {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("conformance fixture: store switched off")
+    }
+}
+
+impl std::error::Error for Down {}
+
+/// What the suite saw the core write to the store, per lower-cased login.
+#[derive(Debug, Default, Clone)]
+struct Observed {
+    failures: Option<u32>,
+    replaced_hash: Option<String>,
+}
+
+/// Wraps any users store so the suite can switch it off, and watches what the core writes (so the
+/// suite can check writes without an executor for the store's own futures).
+struct FaultyStore {
+    inner: Arc<dyn UserStore<User = User>>,
+    faults: Arc<Faults>,
+    observed: Arc<Mutex<HashMap<String, Observed>>>,
+}
+
+impl FaultyStore {
+    fn observe(&self, login: &str, change: impl FnOnce(&mut Observed)) {
+        let mut observed = self.observed.lock().unwrap_or_else(PoisonError::into_inner);
+        change(observed.entry(login.to_lowercase()).or_default());
+    }
+
+    fn check(&self) -> Result<(), StoreError> {
+        if self.faults.store_down() {
+            Err(StoreError::unavailable(Down))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl UserStore for FaultyStore {
+    type User = User;
+
+    fn find_user<'a>(&'a self, username: &'a str) -> StoreFuture<'a, Option<UserRecord<User>>> {
+        match self.check() {
+            Ok(()) => self.inner.find_user(username),
+            Err(e) => Box::pin(async move { Err(e) }),
+        }
+    }
+
+    fn record_failure<'a>(&'a self, login: &'a str, now: SystemTime) -> StoreFuture<'a, u32> {
+        let checked = self.check();
+        Box::pin(async move {
+            checked?;
+            let failures = self.inner.record_failure(login, now).await?;
+            self.observe(login, |o| o.failures = Some(failures));
+            Ok(failures)
+        })
+    }
+
+    fn record_success<'a>(&'a self, login: &'a str, now: SystemTime) -> StoreFuture<'a, ()> {
+        let checked = self.check();
+        Box::pin(async move {
+            checked?;
+            self.inner.record_success(login, now).await?;
+            self.observe(login, |o| o.failures = Some(0));
+            Ok(())
+        })
+    }
+
+    fn replace_password_hash<'a>(
+        &'a self,
+        login: &'a str,
+        verified_hash: &'a str,
+        new_hash: &'a str,
+    ) -> StoreFuture<'a, bool> {
+        let checked = self.check();
+        Box::pin(async move {
+            checked?;
+            let replaced = self
+                .inner
+                .replace_password_hash(login, verified_hash, new_hash)
+                .await?;
+            if replaced {
+                self.observe(login, |o| o.replaced_hash = Some(new_hash.to_owned()));
+            }
+            Ok(replaced)
+        })
+    }
+}
+
+/// A real verification pool that the suite can switch to "queue full".
+struct SwitchableVerifier {
+    pool: VerificationPool,
+    faults: Arc<Faults>,
+}
+
+impl PasswordVerifier for SwitchableVerifier {
+    fn verify(&self, password: &str, stored_hash: &str) -> VerifierFuture<Verification> {
+        if self.faults.verifier_busy() {
+            return Box::pin(async {
+                Err(VerifyError::Busy {
+                    retry_after: Duration::from_secs(2),
+                })
+            });
+        }
+        self.pool.verify(password, stored_hash)
+    }
+
+    fn hash(&self, password: &str) -> VerifierFuture<String> {
+        self.pool.hash(password)
+    }
+
+    fn needs_rehash(&self, stored_hash: &str) -> bool {
+        self.pool.needs_rehash(stored_hash)
+    }
+}
+
+struct Hashes {
+    argon2id: String,
+    non_ascii: String,
+    bcrypt: String,
+}
+
+/// Hashing with OWASP parameters takes tens of milliseconds; the fixture's hashes are made once
+/// per process and shared by every fixture.
+fn hashes() -> &'static Hashes {
+    static HASHES: OnceLock<Hashes> = OnceLock::new();
+    HASHES.get_or_init(|| {
+        let policy = HashPolicy::owasp();
+        Hashes {
+            argon2id: policy
+                .hash(SEED_PASSWORD)
+                .expect("hashing the fixture password"),
+            non_ascii: policy
+                .hash(NON_ASCII_PASSWORD)
+                .expect("hashing the fixture password"),
+            bcrypt: bcrypt::hash(SEED_PASSWORD, 6).expect("bcrypt-hashing the fixture password"),
+        }
+    })
+}
+
+/// The users every conformance run starts with.
+pub fn fixture_users() -> Vec<NewUser> {
+    let h = hashes();
+    let user =
+        |email: &str, hash: &str| NewUser::new(email, Some(hash.to_owned())).signed_up(signed_up());
+    vec![
+        user(SEED_EMAIL, &h.argon2id),
+        user(DISABLED_EMAIL, &h.argon2id).enabled(false),
+        user(UNCONFIRMED_EMAIL, &h.argon2id).confirmed_email(false),
+        user(BCRYPT_EMAIL, &h.bcrypt),
+        user(MIXED_CASE_EMAIL, &h.argon2id),
+        user(NON_ASCII_EMAIL, &h.non_ascii),
+        user(LOCKOUT_EMAIL, &h.argon2id),
+    ]
+}
+
+/// A fresh users store with the fixture users, an [`Authenticator`] over it configured as SPEC
+/// §7 says, and the [`Faults`] switches. Every case gets its own.
+pub struct Fixture {
+    authenticator: Authenticator<User>,
+    faults: Arc<Faults>,
+    observed: Arc<Mutex<HashMap<String, Observed>>>,
+}
+
+impl std::fmt::Debug for Fixture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fixture")
+            .field("authenticator", &self.authenticator)
+            .field("faults", &self.faults)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Fixture {
+    /// The fixture over the core's in-memory store.
+    pub fn new() -> Self {
+        let store = MemoryStore::new();
+        pollster::block_on(Self::with_store(store))
+            .expect("the in-memory store accepts the fixture users")
+    }
+
+    /// The fixture over any store that supports administration (e.g. an SQL store): the
+    /// fixture users are imported into it first, so it must not contain them already.
+    ///
+    /// # Errors
+    /// The store's error if it refuses the fixture users.
+    pub async fn with_store<S: UserAdmin>(store: S) -> Result<Self, AdminError> {
+        store.import_users(fixture_users()).await?;
+        let faults = Arc::new(Faults::default());
+        let observed = Arc::new(Mutex::new(HashMap::new()));
+        let store = FaultyStore {
+            inner: Arc::new(store),
+            faults: faults.clone(),
+            observed: observed.clone(),
+        };
+        let pool = VerificationPool::new(HashPolicy::owasp(), PoolConfig::new())
+            .expect("starting the conformance fixture's hashing threads");
+        let authenticator = Authenticator::builder(store)
+            .realm(REALM)
+            .verifier(SwitchableVerifier {
+                pool,
+                faults: faults.clone(),
+            })
+            .cors_preflight(true)
+            .build()
+            .expect("the conformance realm is valid");
+        Ok(Self {
+            authenticator,
+            faults,
+            observed,
+        })
+    }
+
+    /// The authenticator the adapter under test must serve the SPEC §7 routes with.
+    pub fn authenticator(&self) -> Authenticator<User> {
+        self.authenticator.clone()
+    }
+
+    /// The fault switches.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+
+    fn observed(&self, email: &str) -> Observed {
+        let observed = self.observed.lock().unwrap_or_else(PoisonError::into_inner);
+        observed
+            .get(&email.to_lowercase())
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The failure count the store last reported for `email` after the core recorded a failure
+    /// (or 0 after a success); `None` if the core wrote neither.
+    pub fn observed_failures(&self, email: &str) -> Option<u32> {
+        self.observed(email).failures
+    }
+
+    /// The hash the core last stored for `email` when upgrading an outdated one.
+    pub fn replaced_hash(&self, email: &str) -> Option<String> {
+        self.observed(email).replaced_hash
+    }
+}
+
+impl Default for Fixture {
+    fn default() -> Self {
+        Self::new()
+    }
+}

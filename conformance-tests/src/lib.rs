@@ -1,0 +1,347 @@
+//! The HTTP contract every endpoint-auth adapter passes (SPEC.md), as a library that any adapter
+//! — ours or yours, on any framework — can run.
+//!
+//! The suite starts nothing itself. Your test hands it a function that starts your server on
+//! loopback, serving the SPEC §7 routes with the [`Authenticator`] the suite gives it; the suite
+//! then sends raw HTTP/1.1 bytes over TCP — including what polite clients refuse to send (two
+//! `Authorization` fields, a TAB separator, non-UTF-8 octets, a 20 KB value) — and checks
+//! status, headers and body byte for byte.
+//!
+//! ```text
+//!  suite ── Fixture::new() ──► users store + Authenticator (realm, lockout, fault switches)
+//!    │                                 │
+//!    │            your start(authenticator) ──► TestServer { 127.0.0.1:port }
+//!    ▼                                 ▼
+//!  raw TCP ──► GET /protected | /confirmed | /credentials | /open ──► status, headers, body
+//! ```
+//!
+//! # Using it
+//! One `#[test]` per case, named after the rule it checks:
+//!
+//! ```no_run
+//! use endpoint_auth_conformance::{conformance_suite, TestServer};
+//! use endpoint_auth::{Authenticator, User};
+//!
+//! fn start(authenticator: Authenticator<User>) -> TestServer {
+//!     // Start your server on 127.0.0.1:0 serving the routes of `endpoint_auth_conformance::routes`
+//!     // with `authenticator`; return its address and how to stop it.
+//!     # let addr = "127.0.0.1:1".parse().unwrap();
+//!     TestServer::new(addr, || { /* shut the server down */ })
+//! }
+//!
+//! conformance_suite!(start);
+//! ```
+//!
+//! Or call [`run`] and inspect the [`Report`] from another harness.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod cases;
+pub mod client;
+mod fixture;
+pub mod routes;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+pub use endpoint_auth;
+use endpoint_auth::{Authenticator, User};
+pub use fixture::*;
+
+/// A running server under test. Dropping it stops the server.
+pub struct TestServer {
+    addr: SocketAddr,
+    stop: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl fmt::Debug for TestServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestServer")
+            .field("addr", &self.addr)
+            .finish()
+    }
+}
+
+impl TestServer {
+    /// A server listening on `addr` (loopback), stopped by calling `stop`.
+    pub fn new(addr: SocketAddr, stop: impl FnOnce() + Send + 'static) -> Self {
+        Self {
+            addr,
+            stop: Some(Box::new(stop)),
+        }
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            stop();
+        }
+    }
+}
+
+/// One conformance case.
+#[derive(Clone, Copy)]
+pub struct Case {
+    /// The case's name, also its `#[test]` name.
+    pub name: &'static str,
+    /// The check.
+    pub run: fn(&mut cases::Context<'_>) -> cases::CaseResult,
+}
+
+impl fmt::Debug for Case {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// Calls `$callback!` with `[args]` followed by the name of every case: the single list from
+/// which both [`CASES`] and [`conformance_suite!`]'s tests are made.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_case_names {
+    ($callback:ident [$($args:tt)*]) => {
+        $crate::$callback! { [$($args)*]
+            no_authorization_header
+            two_authorization_fields
+            header_longer_than_limit
+            header_at_limit_is_read
+            surrounding_whitespace_ignored
+            scheme_lowercase_accepted
+            scheme_uppercase_accepted
+            several_spaces_after_scheme_accepted
+            other_scheme_refused
+            missing_space_refused
+            tab_separator_refused
+            bare_token_refused
+            bare_scheme_refused
+            data_after_token_refused
+            unpadded_base64_refused
+            non_canonical_base64_refused
+            url_safe_base64_refused
+            invalid_base64_refused
+            no_colon_refused
+            password_keeps_later_colons
+            empty_username_and_password_allowed
+            utf8_credentials_decoded
+            rfc7617_aladdin_example
+            latin1_fallback
+            control_character_refused
+            nfc_normalized
+            nfc_password_authenticates
+            authenticate_users_seed_user
+            email_match_case_insensitive
+            non_ascii_user_with_colon_in_password
+            wrong_password_refused
+            unknown_user_refused
+            disabled_user_refused
+            unconfirmed_user_refused_where_required
+            unconfirmed_user_allowed_elsewhere
+            bcrypt_hash_upgraded_to_argon2id
+            require_credentials_hands_over_pair
+            require_credentials_without_header_refused
+            open_route_needs_nothing
+            failures_answer_identically
+            challenge_escapes_realm
+            lockout_after_max_failures
+            success_resets_failure_count
+            store_unavailable_is_503
+            verification_queue_full_is_503
+            cors_preflight_passes
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __case_table {
+    ([] $($name:ident)*) => {
+        /// Every case, in SPEC order.
+        pub const CASES: &[Case] = &[$(Case { name: stringify!($name), run: cases::$name }),*];
+    };
+}
+
+__with_case_names!(__case_table []);
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __case_tests {
+    ([$start:expr, $fixture:expr] $($name:ident)*) => {
+        $(
+            #[test]
+            fn $name() {
+                $crate::run_case_or_panic(stringify!($name), &$start, &$fixture);
+            }
+        )*
+    };
+}
+
+/// Stamps out one `#[test]` per conformance case, named after the case.
+///
+/// `conformance_suite!(start)` runs against the in-memory fixture store;
+/// `conformance_suite!(start, fixture)` with `fixture: Fn() -> Fixture` runs against any store
+/// (see [`Fixture::with_store`]).
+#[macro_export]
+macro_rules! conformance_suite {
+    ($start:expr) => {
+        $crate::conformance_suite!($start, $crate::Fixture::new);
+    };
+    ($start:expr, $fixture:expr) => {
+        $crate::__with_case_names!(__case_tests [$start, $fixture]);
+    };
+}
+
+/// What happened to one case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CaseOutcome {
+    /// The adapter did what SPEC.md says.
+    Passed,
+    /// It did not; the text says how.
+    Failed(String),
+    /// Not run, for the reason given in the skip list.
+    Unsupported(String),
+}
+
+/// The result of [`run`].
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Every case with its outcome, in SPEC order.
+    pub results: Vec<(&'static str, CaseOutcome)>,
+}
+
+impl Report {
+    /// Whether no case failed.
+    pub fn all_passed(&self) -> bool {
+        self.failures().next().is_none()
+    }
+
+    /// The failed cases with their reasons.
+    pub fn failures(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        self.results
+            .iter()
+            .filter_map(|(name, outcome)| match outcome {
+                CaseOutcome::Failed(reason) => Some((*name, reason.as_str())),
+                _ => None,
+            })
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+        for (name, outcome) in &self.results {
+            match outcome {
+                CaseOutcome::Passed => passed += 1,
+                CaseOutcome::Failed(reason) => {
+                    failed += 1;
+                    writeln!(f, "FAILED {name}: {reason}")?;
+                }
+                CaseOutcome::Unsupported(reason) => {
+                    skipped += 1;
+                    writeln!(f, "skipped {name}: {reason}")?;
+                }
+            }
+        }
+        write!(f, "{passed} passed, {failed} failed, {skipped} skipped")
+    }
+}
+
+/// Runs every case except those in `skip` (`(case name, reason)`), each against a fresh fixture
+/// and a fresh server, and reports.
+pub fn run(
+    start: &dyn Fn(Authenticator<User>) -> TestServer,
+    fixture: &dyn Fn() -> Fixture,
+    skip: &[(&str, &str)],
+) -> Report {
+    let results = CASES
+        .iter()
+        .map(|case| {
+            let outcome = match skip.iter().find(|(name, _)| *name == case.name) {
+                Some((_, reason)) => CaseOutcome::Unsupported((*reason).to_owned()),
+                None => run_one(case, start, fixture),
+            };
+            (case.name, outcome)
+        })
+        .collect();
+    Report { results }
+}
+
+fn run_one(
+    case: &Case,
+    start: &dyn Fn(Authenticator<User>) -> TestServer,
+    fixture: &dyn Fn() -> Fixture,
+) -> CaseOutcome {
+    let attempt = catch_unwind(AssertUnwindSafe(|| {
+        let fixture = fixture();
+        let server = start(fixture.authenticator());
+        let mut context = cases::Context {
+            addr: server.addr(),
+            fixture: &fixture,
+        };
+        (case.run)(&mut context)
+    }));
+    match attempt {
+        Ok(Ok(())) => CaseOutcome::Passed,
+        Ok(Err(reason)) => CaseOutcome::Failed(reason),
+        Err(panic) => CaseOutcome::Failed(format!("panicked: {}", panic_message(&panic))),
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "a non-string panic".to_owned())
+}
+
+/// Runs the named case and panics with its failure: what [`conformance_suite!`]'s tests call.
+///
+/// # Panics
+/// When the case fails, with the reason; when no case has that name.
+#[doc(hidden)]
+pub fn run_case_or_panic<S, F>(name: &str, start: &S, fixture: &F)
+where
+    S: Fn(Authenticator<User>) -> TestServer,
+    F: Fn() -> Fixture,
+{
+    let case = CASES
+        .iter()
+        .find(|case| case.name == name)
+        .unwrap_or_else(|| panic!("no conformance case named {name}"));
+    match run_one(case, start, fixture) {
+        CaseOutcome::Passed => {}
+        CaseOutcome::Failed(reason) => panic!("conformance case {name} failed: {reason}"),
+        CaseOutcome::Unsupported(reason) => panic!("conformance case {name} unsupported: {reason}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_case_has_a_unique_name() {
+        let mut names: Vec<_> = CASES.iter().map(|c| c.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), CASES.len());
+        assert!(CASES.len() >= 40);
+    }
+
+    #[test]
+    fn the_fixture_realm_renders_the_expected_challenge() {
+        let fixture = Fixture::new();
+        assert_eq!(
+            fixture.authenticator().realm().challenge(),
+            EXPECTED_CHALLENGE
+        );
+    }
+}
