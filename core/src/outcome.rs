@@ -306,9 +306,13 @@ impl Rejection {
         }
     }
 
-    /// Shorthand for `self.response().into_http()`.
+    /// `self.response().into_http()`, with a clone of this rejection in the response's
+    /// extensions, so that middleware such as an access log can tell why a request was refused
+    /// without the reason ever reaching the client.
     pub fn into_http_response<B: From<&'static str>>(&self) -> http::Response<B> {
-        self.response().into_http()
+        let mut response = self.response().into_http();
+        response.extensions_mut().insert(self.clone());
+        response
     }
 }
 
@@ -362,6 +366,8 @@ mod tests {
         assert_eq!(response.headers()[RETRY_AFTER], "2");
         assert!(response.headers().get(WWW_AUTHENTICATE).is_none());
         assert_eq!(response.body(), "Service Unavailable");
+        let carried = response.extensions().get::<Rejection>().expect("the reason rides along");
+        assert!(matches!(carried.kind(), RejectionKind::Unavailable { .. }));
     }
 
     #[test]
