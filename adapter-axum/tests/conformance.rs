@@ -1,0 +1,122 @@
+//! The endpoint-auth conformance suite (SPEC.md), run twice against real axum servers on
+//! loopback: once with the routes protected by the extractors, once by the tower layer.
+
+use std::net::SocketAddr;
+use std::thread;
+
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Extension, Router};
+use endpoint_auth_axum::endpoint_auth::{Authenticator, User};
+use endpoint_auth_axum::{AuthUser, AuthenticateUsersLayer, BasicCredentials, ConfirmedUser};
+use endpoint_auth_conformance::routes::{
+    credentials_body, user_body, CONFIRMED, CONFIRMED_REQUIREMENTS, CREDENTIALS, OPEN, OPEN_BODY,
+    PROTECTED, PROTECTED_REQUIREMENTS,
+};
+use endpoint_auth_conformance::TestServer;
+use tokio::sync::oneshot;
+
+fn json(body: String) -> impl IntoResponse {
+    ([(CONTENT_TYPE, "application/json")], body)
+}
+
+async fn open() -> impl IntoResponse {
+    json(OPEN_BODY.to_owned())
+}
+
+async fn credentials(credentials: BasicCredentials) -> impl IntoResponse {
+    json(credentials_body(&credentials))
+}
+
+/// Serves `app` on 127.0.0.1, on a thread and runtime of its own, until the [`TestServer`] drops.
+fn serve(app: Router) -> TestServer {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let addr: SocketAddr = listener.local_addr().expect("local address");
+    listener
+        .set_nonblocking(true)
+        .expect("non-blocking listener");
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    // A dropped sender stops the server as well.
+                    let _ = stopped.await;
+                })
+                .await
+                .expect("serve");
+        });
+    });
+    TestServer::new(addr, move || {
+        let _ = stop.send(());
+        // A server that failed shows up as failed cases; do not panic again in a drop.
+        let _ = server.join();
+    })
+}
+
+/// Per route: the extractors, the way an application writes it.
+mod extractors {
+    use super::*;
+
+    async fn protected(AuthUser(user): AuthUser) -> impl IntoResponse {
+        json(user_body(&user))
+    }
+
+    async fn confirmed(ConfirmedUser(user): ConfirmedUser) -> impl IntoResponse {
+        json(user_body(&user))
+    }
+
+    fn start(authenticator: Authenticator<User>) -> TestServer {
+        serve(
+            Router::new()
+                .route(PROTECTED, get(protected))
+                .route(CONFIRMED, get(confirmed))
+                .route(CREDENTIALS, get(credentials))
+                .route(OPEN, get(open))
+                .with_state(authenticator),
+        )
+    }
+
+    endpoint_auth_conformance::conformance_suite!(start);
+}
+
+/// Per router: `/protected` and `/confirmed` behind `AuthenticateUsersLayer`, handlers reading
+/// the user from the extensions. `/credentials` keeps its extractor (the layer is
+/// `authenticate_users` only).
+///
+/// `layer` rather than `route_layer`, so that the layer also sees requests for methods the
+/// routes do not serve: the CORS preflight case then goes through its exemption (with
+/// `route_layer`, axum would answer the `OPTIONS` with 405 before the layer).
+mod layer {
+    use super::*;
+
+    async fn user(Extension(user): Extension<User>) -> impl IntoResponse {
+        json(user_body(&user))
+    }
+
+    fn start(authenticator: Authenticator<User>) -> TestServer {
+        let layer = AuthenticateUsersLayer::new(authenticator.clone());
+        let protected = Router::new()
+            .route(PROTECTED, get(user))
+            .layer(layer.clone().requirements(PROTECTED_REQUIREMENTS));
+        let confirmed = Router::new()
+            .route(CONFIRMED, get(user))
+            .layer(layer.requirements(CONFIRMED_REQUIREMENTS));
+        serve(
+            Router::new()
+                .merge(protected)
+                .merge(confirmed)
+                .route(CREDENTIALS, get(credentials))
+                .route(OPEN, get(open))
+                .with_state(authenticator),
+        )
+    }
+
+    endpoint_auth_conformance::conformance_suite!(start);
+}
