@@ -82,7 +82,7 @@ impl<U: Clone + Send + Sync + 'static> Fairing for BasicAuth<U> {
     }
 
     async fn on_response<'r>(&self, request: &'r Request<'_>, response: &mut Response<'r>) {
-        let Some(rejection) = Stash::take(request) else {
+        let Some(rejection) = Stash::get(request) else {
             return;
         };
         // Only while the response still is the refusal: a handler that received the refusal
@@ -143,14 +143,33 @@ impl Stash {
         *stash.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(rejection);
     }
 
-    fn take(request: &Request<'_>) -> Option<Rejection> {
+    pub(crate) fn get(request: &Request<'_>) -> Option<Rejection> {
         let stash = request.local_cache(Stash::default);
         stash
             .0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .take()
+            .clone()
     }
+}
+
+/// Why a guard refused `request`, if one did: for access logs and other fairings that run after
+/// the response is made. The reason never reaches the client.
+///
+/// ```
+/// use rocket::fairing::AdHoc;
+///
+/// let access_log = AdHoc::on_response("access log", |request, response| {
+///     Box::pin(async move {
+///         if let Some(refusal) = endpoint_auth_rocket::refusal(request) {
+///             eprintln!("{} {} -> {} ({refusal})", request.method(), request.uri(), response.status());
+///         }
+///     })
+/// });
+/// # let _ = access_log;
+/// ```
+pub fn refusal(request: &Request<'_>) -> Option<Rejection> {
+    Stash::get(request)
 }
 
 /// Sentinel check shared by the guards: whether a `T` is managed, i.e. whether a fairing that

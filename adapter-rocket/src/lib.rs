@@ -133,6 +133,6 @@ mod rejection;
 
 /// The core, re-exported: the authenticator, stores, user and credentials types.
 pub use endpoint_auth;
-pub use fairing::BasicAuth;
+pub use fairing::{refusal, BasicAuth};
 pub use guard::{AuthUser, BasicCredentials, ConfirmedUser, Optional};
 pub use rejection::AuthRejection;
