@@ -1,0 +1,167 @@
+//! `endpoint-auth serve`: the SPEC §7 routes over the users database, on the chosen framework.
+
+mod with_axum;
+mod with_rocket;
+mod with_warp;
+
+pub use with_axum::router as axum_router;
+pub use with_rocket::app as rocket_app;
+pub use with_warp::app as warp_app;
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use endpoint_auth::{Authenticator, Rejection, User};
+use endpoint_auth_sql::SqlStore;
+
+use crate::args::{Framework, ServeArgs};
+use crate::error::CliError;
+use crate::users::{ensure_demo_user, DEMO_EMAIL, DEMO_PASSWORD};
+
+/// Who a request was answered for, as the access log names it.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller(pub(crate) String);
+
+/// Writes the one access-log line of a request: method, path, status, latency, and the user or
+/// the reason it was refused (never a password).
+pub(crate) fn access_log(
+    method: &str,
+    path: &str,
+    status: u16,
+    latency: Duration,
+    caller: Option<&Caller>,
+    rejection: Option<&Rejection>,
+) {
+    let who = match (caller, rejection) {
+        (Some(Caller(name)), _) => format!("user={name:?}"),
+        (None, Some(rejection)) => format!("refused=\"{rejection}\""),
+        (None, None) => "anonymous".to_owned(),
+    };
+    tracing::info!(target: "endpoint_auth::access", "{method} {path} {status} {:.1}ms {who}", latency.as_secs_f64() * 1000.0);
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,endpoint_auth::access=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// Resolves when the process receives Ctrl-C or SIGTERM.
+pub(crate) async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!(target: "endpoint_auth::access", "shutting down");
+}
+
+pub(crate) async fn run(db: &str, args: ServeArgs) -> Result<(), CliError> {
+    init_logging();
+    let store = SqlStore::connect(db).await?;
+    if args.demo && ensure_demo_user(&store).await? {
+        println!("created the demo user {DEMO_EMAIL}");
+    }
+    let authenticator = Authenticator::builder(store)
+        .realm(args.realm.clone())
+        .cors_preflight(true)
+        .build()?;
+    let announce = {
+        let (db, args) = (db.to_owned(), args.clone());
+        move |addr: SocketAddr| announce(addr, &db, &args)
+    };
+    match args.framework {
+        Framework::Axum => with_axum::serve(bind(args.bind).await?, authenticator, announce).await,
+        Framework::Warp => with_warp::serve(bind(args.bind).await?, authenticator, announce).await,
+        Framework::Rocket => with_rocket::serve(args.bind, authenticator, announce).await,
+    }
+}
+
+/// Listens on `addr`.
+async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, CliError> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| CliError::Serve(format!("could not listen on {addr}: {e}")))
+}
+
+/// The address a listener got (the port, when 0 was asked for).
+pub(crate) fn local_addr(listener: &tokio::net::TcpListener) -> Result<SocketAddr, CliError> {
+    listener
+        .local_addr()
+        .map_err(|e| CliError::Serve(format!("could not read the bound address: {e}")))
+}
+
+fn announce(addr: SocketAddr, db: &str, args: &ServeArgs) {
+    let framework = format!("{:?}", args.framework).to_lowercase();
+    println!(
+        "endpoint-auth serving http://{addr} with {framework}, users in {}",
+        redact_url(db)
+    );
+    println!("  GET /protected    authenticate_users");
+    println!("  GET /confirmed    authenticate_users, confirmed email required");
+    println!("  GET /credentials  require_credentials (echoes the password back)");
+    println!("  GET /open         no authentication");
+    if args.demo {
+        println!("try: curl -u {DEMO_EMAIL}:{DEMO_PASSWORD} http://{addr}/protected");
+    } else {
+        eprintln!("warning: /credentials echoes the password it receives; it exists to test decoding, serve it only to yourself");
+    }
+    let _ = std::io::stdout().flush();
+}
+
+/// The database URL without any password, for printing.
+fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            if userinfo.contains(':') {
+                format!("{scheme}://{user}:***@{host}")
+            } else {
+                format!("{scheme}://{user}@{host}")
+            }
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// The authenticator the routes share: over the users store, with Anvil's user type.
+pub type SharedAuthenticator = Authenticator<User>;
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_in_urls_are_not_printed() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/x"),
+            "postgres://app:***@db:5432/x"
+        );
+        assert_eq!(redact_url("postgres://app@db/x"), "postgres://app@db/x");
+        assert_eq!(
+            redact_url("sqlite://endpoint-auth.db"),
+            "sqlite://endpoint-auth.db"
+        );
+    }
+}

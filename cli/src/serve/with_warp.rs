@@ -1,0 +1,115 @@
+//! The SPEC §7 routes on warp.
+
+use std::convert::Infallible;
+use std::time::Instant;
+
+use endpoint_auth::{Credentials, Rejection as AuthRefusal, User};
+use endpoint_auth_conformance::routes::{
+    credentials_body, user_body, CONFIRMED, CONFIRMED_REQUIREMENTS, CREDENTIALS, OPEN, OPEN_BODY,
+    PROTECTED, PROTECTED_REQUIREMENTS,
+};
+use endpoint_auth_warp::{authenticate_users, preflight, recover, require_credentials};
+use warp::http::header::CONTENT_TYPE;
+use warp::http::{Method, StatusCode};
+use warp::path::FullPath;
+use warp::reply::Response;
+use warp::{Filter, Rejection, Reply};
+
+use super::{access_log, local_addr, shutdown_signal, Caller, SharedAuthenticator};
+use crate::error::CliError;
+
+fn route(path: &'static str) -> impl Filter<Extract = (), Error = Rejection> + Copy {
+    warp::path(path.trim_start_matches('/'))
+        .and(warp::path::end())
+        .and(warp::get())
+}
+
+fn json(caller: Option<Caller>, body: String) -> Response {
+    let mut response =
+        warp::reply::with_header(body, CONTENT_TYPE, "application/json").into_response();
+    if let Some(caller) = caller {
+        response.extensions_mut().insert(caller);
+    }
+    response
+}
+
+fn user_reply(user: User) -> Response {
+    json(Some(Caller(user.email.clone())), user_body(&user))
+}
+
+/// What warp itself answers for a request no route takes.
+async fn unrouted(rejection: Rejection) -> Result<Response, Infallible> {
+    let status = if rejection.find::<warp::reject::MethodNotAllowed>().is_some() {
+        StatusCode::METHOD_NOT_ALLOWED
+    } else {
+        StatusCode::NOT_FOUND
+    };
+    Ok(warp::reply::with_status(warp::reply(), status).into_response())
+}
+
+/// The SPEC §7 routes on warp, answered whatever happens, with the access log around them.
+pub fn app(
+    authenticator: &SharedAuthenticator,
+) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone + Send + Sync + 'static {
+    let protected = route(PROTECTED)
+        .and(authenticate_users(authenticator, PROTECTED_REQUIREMENTS))
+        .map(user_reply)
+        .recover(recover);
+    let confirmed = route(CONFIRMED)
+        .and(authenticate_users(authenticator, CONFIRMED_REQUIREMENTS))
+        .map(user_reply)
+        .recover(recover);
+    let credentials = route(CREDENTIALS)
+        .and(require_credentials(authenticator))
+        .map(|credentials: Credentials| {
+            json(
+                Some(Caller(credentials.username().to_owned())),
+                credentials_body(&credentials),
+            )
+        })
+        .recover(recover);
+    let open = route(OPEN).map(|| json(None, OPEN_BODY.to_owned()));
+    let preflights = preflight(authenticator).map(|| warp::reply().into_response());
+    let routes = preflights
+        .or(protected.map(Reply::into_response))
+        .unify()
+        .or(confirmed.map(Reply::into_response))
+        .unify()
+        .or(credentials.map(Reply::into_response))
+        .unify()
+        .or(open)
+        .unify()
+        .recover(unrouted)
+        .unify();
+    warp::method()
+        .and(warp::path::full())
+        .and(warp::any().map(Instant::now))
+        .and(routes)
+        .map(
+            |method: Method, path: FullPath, started: Instant, response: Response| {
+                access_log(
+                    method.as_str(),
+                    path.as_str(),
+                    response.status().as_u16(),
+                    started.elapsed(),
+                    response.extensions().get::<Caller>(),
+                    response.extensions().get::<AuthRefusal>(),
+                );
+                response
+            },
+        )
+}
+
+pub(crate) async fn serve(
+    listener: tokio::net::TcpListener,
+    authenticator: SharedAuthenticator,
+    announce: impl FnOnce(std::net::SocketAddr),
+) -> Result<(), CliError> {
+    announce(local_addr(&listener)?);
+    warp::serve(app(&authenticator))
+        .incoming(listener)
+        .graceful(shutdown_signal())
+        .run()
+        .await;
+    Ok(())
+}
