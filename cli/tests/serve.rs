@@ -1,0 +1,354 @@
+//! `endpoint-auth serve` as a user runs it: the real binary on each framework, over SQLite and
+//! over PostgreSQL, called with real `curl`, stopped with SIGTERM.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use support::Db;
+
+const EMAIL: &str = "user123@gmail.com";
+const PASSWORD: &str = "mySuperS3cretPassw0rd";
+
+/// A running `endpoint-auth serve`; killed if the test fails before stopping it.
+struct Server {
+    child: Option<Child>,
+    base: String,
+    stderr: mpsc::Receiver<String>,
+}
+
+impl Server {
+    fn start(framework: &str, db: &str) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_endpoint-auth"))
+            .args([
+                "serve",
+                "--demo",
+                "--bind",
+                "127.0.0.1:0",
+                "--framework",
+                framework,
+                "--db",
+                db,
+            ])
+            .env_remove("ENDPOINT_AUTH_DB")
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the endpoint-auth binary starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (lines_tx, lines) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if lines_tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut stderr_pipe = child.stderr.take().expect("piped stderr");
+        let (stderr_tx, stderr) = mpsc::channel();
+        thread::spawn(move || {
+            let mut all = String::new();
+            let _ = stderr_pipe.read_to_string(&mut all);
+            let _ = stderr_tx.send(all);
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut seen = Vec::new();
+        let base = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match lines.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(rest) = line.strip_prefix("endpoint-auth serving ") {
+                        break rest
+                            .split_whitespace()
+                            .next()
+                            .expect("an address")
+                            .to_owned();
+                    }
+                    seen.push(line);
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    panic!("serve --framework {framework} did not start; stdout so far: {seen:?}");
+                }
+            }
+        };
+        // Keep draining stdout so the server never blocks on a full pipe.
+        thread::spawn(move || while lines.recv().is_ok() {});
+        Self {
+            child: Some(child),
+            base,
+            stderr,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Sends SIGTERM and returns the exit status and everything the server logged.
+    fn stop(mut self) -> (std::process::ExitStatus, String) {
+        let mut child = self.child.take().expect("still running");
+        let terminated = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(terminated.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("waiting on the server") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("the server did not stop within 30 s of SIGTERM");
+            }
+            thread::sleep(Duration::from_millis(50));
+        };
+        let log = self
+            .stderr
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_default();
+        (status, log)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Runs curl; returns (status code, headers, body).
+fn curl(args: &[&str]) -> (u16, String, String) {
+    let out = Command::new("curl")
+        .args(["--silent", "--show-error", "--max-time", "30", "--include"])
+        .args(args)
+        .output()
+        .expect("curl is installed (.ci/run installs it)");
+    assert!(
+        out.status.success(),
+        "curl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("UTF-8 response");
+    let (head, body) = text.split_once("\r\n\r\n").expect("headers and body");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status line");
+    (status, head.to_owned(), body.to_owned())
+}
+
+fn exercise(framework: &str, db: &str) {
+    let server = Server::start(framework, db);
+
+    // The seed's command.
+    let (status, _, body) = curl(&[
+        "-u",
+        &format!("{EMAIL}:{PASSWORD}"),
+        &server.url("/protected"),
+    ]);
+    assert_eq!(status, 200, "{framework}: {body}");
+    let user: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(user["email"], EMAIL);
+    assert!(
+        user["id"].is_i64() && user["signed_up"].is_string(),
+        "{user}"
+    );
+
+    // No credentials, wrong password: the challenge a browser turns into a login dialog.
+    for args in [
+        vec![server.url("/protected")],
+        vec![
+            "-u".into(),
+            format!("{EMAIL}:wrong"),
+            server.url("/protected"),
+        ],
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (status, head, body) = curl(&args);
+        assert_eq!(status, 401, "{framework}: {head}");
+        assert!(
+            head.to_ascii_lowercase()
+                .contains(r#"www-authenticate: basic realm="endpoint-auth", charset="utf-8""#),
+            "{framework}: {head}"
+        );
+        assert_eq!(body, "Unauthorized");
+    }
+
+    // require_credentials, with curl's own encoding of a password with a colon.
+    let (status, _, body) = curl(&["-u", "someone:pa:ss", &server.url("/credentials")]);
+    assert_eq!(status, 200);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).expect("JSON"),
+        serde_json::json!({"username": "someone", "password": "pa:ss"})
+    );
+    let (status, _, _) = curl(&[&server.url("/open")]);
+    assert_eq!(status, 200);
+
+    let (exit, log) = server.stop();
+    assert!(
+        exit.success(),
+        "{framework}: SIGTERM is a graceful stop, got {exit}; log: {log}"
+    );
+    assert!(
+        log.contains("GET /protected 200") && log.contains(r#"user="user123@gmail.com""#),
+        "{log}"
+    );
+    assert!(
+        log.contains("GET /protected 401") && log.contains("wrong password"),
+        "{log}"
+    );
+    assert!(
+        !log.contains(PASSWORD) && !log.contains("pa:ss"),
+        "a password reached the log: {log}"
+    );
+}
+
+fn sqlite(framework: &str) {
+    let db = Db::sqlite();
+    exercise(framework, db.url());
+}
+
+/// A fresh PostgreSQL database for one test, dropped afterwards.
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    fn create() -> Option<Self> {
+        let Ok(admin_url) = std::env::var("ENDPOINT_AUTH_TEST_POSTGRES_URL") else {
+            eprintln!("!!! SKIPPED: ENDPOINT_AUTH_TEST_POSTGRES_URL is not set; the PostgreSQL serve tests did not run");
+            return None;
+        };
+        let name = format!("endpoint_auth_cli_{}_{}", std::process::id(), rand_suffix());
+        run_sql(&admin_url, &format!("CREATE DATABASE {name}"));
+        let base = admin_url
+            .rsplit_once('/')
+            .map_or(admin_url.as_str(), |(base, _)| base);
+        let url = format!("{base}/{name}");
+        Some(Self {
+            admin_url,
+            name,
+            url,
+        })
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        run_sql(
+            &self.admin_url,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
+}
+
+fn rand_suffix() -> u32 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(Instant::now()) as u32
+}
+
+fn run_sql(url: &str, statement: &str) {
+    use endpoint_auth_sql::sqlx::{Connection, Executor, PgConnection};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let mut connection = PgConnection::connect(url)
+            .await
+            .expect("PostgreSQL is reachable");
+        connection
+            .execute(statement)
+            .await
+            .expect("the statement runs");
+    });
+}
+
+fn postgres(framework: &str) {
+    let Some(db) = PgDatabase::create() else {
+        return;
+    };
+    exercise(framework, &db.url);
+}
+
+#[test]
+fn axum_over_sqlite() {
+    sqlite("axum");
+}
+
+#[test]
+fn warp_over_sqlite() {
+    sqlite("warp");
+}
+
+#[test]
+fn rocket_over_sqlite() {
+    sqlite("rocket");
+}
+
+#[test]
+fn axum_over_postgres() {
+    postgres("axum");
+}
+
+#[test]
+fn warp_over_postgres() {
+    postgres("warp");
+}
+
+#[test]
+fn rocket_over_postgres() {
+    postgres("rocket");
+}
+
+#[test]
+fn demo_user_is_created_once_and_the_database_file_on_first_use() {
+    let db = Db::sqlite();
+    let first = Server::start("axum", db.url());
+    let _ = first.stop();
+    let out = db.ok(&["users", "list", "--json"], None);
+    assert_eq!(out.matches(EMAIL).count(), 1, "{out}");
+    let second = Server::start("axum", db.url());
+    let _ = second.stop();
+    let out = db.ok(&["users", "list", "--json"], None);
+    assert_eq!(out.matches(EMAIL).count(), 1, "{out}");
+}
+
+#[test]
+fn an_address_in_use_is_a_clear_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let addr = taken.local_addr().expect("its address").to_string();
+    let db = Db::sqlite();
+    for framework in ["axum", "warp", "rocket"] {
+        let out = support::endpoint_auth(
+            &[
+                "serve",
+                "--bind",
+                &addr,
+                "--framework",
+                framework,
+                "--db",
+                db.url(),
+            ],
+            None,
+            &[],
+        );
+        assert!(!out.status.success(), "{framework}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("error: "), "{framework}: {err}");
+        assert!(!err.contains("panicked"), "{framework}: {err}");
+    }
+}
