@@ -127,8 +127,8 @@ pub use password::{
 };
 pub use pool::{PasswordVerifier, PoolConfig, VerificationPool, VerifierFuture, VerifyError};
 pub use store::{
-    validate_email, validate_import, validate_new_user, AdminError, AdminFuture, NewUser,
-    StoreError, StoreFuture, UserAdmin, UserStore,
+    login_key, validate_email, validate_import, validate_new_user, AdminError, AdminFuture,
+    NewUser, StoreError, StoreFuture, UserAdmin, UserStore,
 };
 pub use user::{User, UserRecord};
 

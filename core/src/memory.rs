@@ -54,7 +54,7 @@ impl std::fmt::Debug for MemoryStore {
 }
 
 fn key(email: &str) -> String {
-    email.trim().to_lowercase()
+    crate::store::login_key(email)
 }
 
 #[derive(Debug, thiserror::Error)]

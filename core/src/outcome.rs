@@ -366,7 +366,10 @@ mod tests {
         assert_eq!(response.headers()[RETRY_AFTER], "2");
         assert!(response.headers().get(WWW_AUTHENTICATE).is_none());
         assert_eq!(response.body(), "Service Unavailable");
-        let carried = response.extensions().get::<Rejection>().expect("the reason rides along");
+        let carried = response
+            .extensions()
+            .get::<Rejection>()
+            .expect("the reason rides along");
         assert!(matches!(carried.kind(), RejectionKind::Unavailable { .. }));
     }
 

@@ -207,6 +207,19 @@ pub enum AdminError {
     Store(#[from] StoreError),
 }
 
+/// The key a store matches logins on: surrounding whitespace trimmed, lower-cased, and in
+/// Unicode NFC (as parsed user-ids are), so that `Alice@Example.com `, `alice@example.com` and a
+/// decomposed spelling of the same address find the same account. Every store uses this one
+/// function, so they all agree on which emails are the same.
+///
+/// ```
+/// assert_eq!(endpoint_auth::login_key(" J\u{f6}rg@Example.COM "), "j\u{f6}rg@example.com");
+/// assert_eq!(endpoint_auth::login_key("jo\u{308}rg@example.com"), "j\u{f6}rg@example.com");
+/// ```
+pub fn login_key(email: &str) -> String {
+    crate::normalize::to_nfc(&email.trim().to_lowercase())
+}
+
 /// Checks an email before it is stored: usable as a Basic user-id and unambiguous.
 ///
 /// # Errors
@@ -278,7 +291,7 @@ pub fn validate_import(users: &[NewUser]) -> Result<(), AdminError> {
     for (index, user) in users.iter().enumerate() {
         if let Err(error) = validate_new_user(user) {
             problems.push(format!("entry {}: {error}", index + 1));
-        } else if !seen.insert(user.email.to_lowercase()) {
+        } else if !seen.insert(login_key(&user.email)) {
             problems.push(format!(
                 "entry {}: {:?} appears more than once",
                 index + 1,

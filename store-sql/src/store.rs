@@ -21,10 +21,11 @@ use crate::pool::{Backend, SqlPool};
 use crate::row::{read_base, read_record, select_list, SqlUser, BASE_COLUMNS};
 use crate::timestamp::DbTime;
 
-/// The key an email is unique and looked up under: trimmed, lower-cased in Rust (full Unicode,
-/// unlike SQLite's ASCII-only `lower()`).
+/// The key an email is unique and looked up under: the core's [`login_key`](endpoint_auth::login_key)
+/// (trimmed, lower-cased with full Unicode rules unlike SQLite's ASCII-only `lower()`, NFC),
+/// computed in Rust so both backends and the memory store agree.
 pub(crate) fn email_key(email: &str) -> String {
-    email.trim().to_lowercase()
+    endpoint_auth::login_key(email)
 }
 
 /// The highest failure count stored; counting saturates there, as the core's memory store does.
@@ -209,7 +210,7 @@ impl Shared {
 ///
 /// # Behaviour
 /// - Emails are unique and looked up case-insensitively through `email_key`
-///   (`email.trim().to_lowercase()`), kept next to the email as given.
+///   ([`login_key`](endpoint_auth::login_key)), kept next to the email as given.
 /// - `record_failure` is one `UPDATE … SET n_password_failures = n_password_failures + 1 …
 ///   RETURNING n_password_failures`: exact under any concurrency, across any number of
 ///   instances sharing the database.

@@ -178,6 +178,19 @@ pub(crate) async fn emails_are_case_insensitive_and_kept_as_given<S: UserAdmin +
         record(&store, "ÉVA@EXEMPLE.FR").await.user.email,
         "Éva@Exemple.fr"
     );
+    // A decomposed spelling (e + U+0301) is the same address, as parsed logins are NFC.
+    assert_eq!(
+        record(&store, "e\u{301}va@exemple.fr").await.user.email,
+        "Éva@Exemple.fr"
+    );
+    let decomposed = store
+        .create_user(NewUser::new("E\u{301}va@exemple.fr", Some(hash("pw"))))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(decomposed, AdminError::DuplicateUser(_)),
+        "{decomposed}"
+    );
     let duplicate = store
         .create_user(NewUser::new("éVA@exemple.FR", Some(hash("pw"))))
         .await
