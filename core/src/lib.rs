@@ -88,6 +88,7 @@
 
 mod audit;
 mod authenticator;
+mod base64_canonical;
 mod cache;
 mod challenge;
 mod credentials;

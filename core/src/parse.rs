@@ -9,8 +9,6 @@
 //! Everything here works on bytes, so header values from `http` 0.2, `http` 1.x or any other
 //! framework's own types fit without conversion.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 use zeroize::Zeroizing;
 
 use crate::credentials::{Credentials, Part};
@@ -177,29 +175,91 @@ pub fn parse_value(value: &[u8], options: &ParseOptions) -> Result<Credentials, 
         });
     }
     let token = basic_token(trim_ows(value))?;
-    let decoded = decode_token(token)?;
-    let colon = decoded
-        .iter()
-        .position(|&b| b == b':')
-        .ok_or(ParseError::MissingColon)?;
-    // Control characters are single bytes below 0x20 or 0x7F both in UTF-8 (where they never
-    // occur inside a multi-byte sequence) and in ISO-8859-1, so one byte scan covers both.
-    if decoded[..colon].iter().copied().any(is_control_byte) {
-        return Err(ParseError::ControlCharacter(Part::Username));
-    }
-    if decoded[colon + 1..].iter().copied().any(is_control_byte) {
-        return Err(ParseError::ControlCharacter(Part::Password));
-    }
-    let text = into_text(decoded, options)?;
-    // The colon is ASCII, so its index is unchanged by the ISO-8859-1 re-encoding only when
-    // everything before it is ASCII; look it up again in the text.
+    let Some(mut decoded) = crate::base64_canonical::decode(token) else {
+        return Err(invalid_token(token));
+    };
+    let text = match String::from_utf8(std::mem::take(&mut *decoded)) {
+        Ok(text) => Zeroizing::new(text),
+        Err(not_utf8) => latin1(Zeroizing::new(not_utf8.into_bytes()), options)?,
+    };
+    // ':' is the same character in UTF-8 and ISO-8859-1, so the first one in the text is the
+    // first one in the octets.
     let colon = text.find(':').ok_or(ParseError::MissingColon)?;
+    // Control characters are single bytes below 0x20 or 0x7F in UTF-8 (where they never occur
+    // inside a multi-byte sequence), so one byte scan finds them; which part is at fault is only
+    // worked out when one is.
+    let (has_control, all_ascii) = scan(text.as_bytes());
+    if has_control {
+        let part = if scan(&text.as_bytes()[..colon]).0 {
+            Part::Username
+        } else {
+            Part::Password
+        };
+        return Err(ParseError::ControlCharacter(part));
+    }
     let (username, password) = (&text[..colon], &text[colon + 1..]);
-    if is_nfc(username) && is_nfc(password) {
+    if all_ascii || (is_nfc(username) && is_nfc(password)) {
         Ok(Credentials::from_joined(text, colon))
     } else {
         Ok(Credentials::from_checked_parts(username, password))
     }
+}
+
+/// Why a token did not decode, worked out on the failure path only: one that is not even token68
+/// (a second token, auth-params, a TAB) is malformed; anything else is bad base64.
+#[cold]
+fn invalid_token(token: &[u8]) -> ParseError {
+    if is_token68(token) {
+        ParseError::InvalidBase64
+    } else {
+        ParseError::Malformed
+    }
+}
+
+/// Octets that are not UTF-8, read as ISO-8859-1 (RFC 7617 Appendix B) if that is allowed.
+#[cold]
+fn latin1(
+    bytes: Zeroizing<Vec<u8>>,
+    options: &ParseOptions,
+) -> Result<Zeroizing<String>, ParseError> {
+    if !options.latin1_fallback {
+        return Err(ParseError::InvalidUtf8);
+    }
+    // Each octet is the code point of the same value; reserving the worst case up front keeps
+    // the buffer from reallocating and leaving a copy of the secret behind.
+    let mut text = Zeroizing::new(String::with_capacity(bytes.len() * 2));
+    text.extend(bytes.iter().map(|&b| char::from(b)));
+    Ok(text)
+}
+
+/// One pass over `bytes`: whether any is a control character, and whether all are ASCII.
+///
+/// Eight bytes at a time: credentials are scanned on every request, and this is most of what
+/// parsing costs beyond decoding the base64 itself.
+fn scan(bytes: &[u8]) -> (bool, bool) {
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = bytes.chunks_exact(8);
+    let (mut control, mut high_bits) = (0u64, 0u64);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        // A byte below 0x20 borrows when 0x20 is subtracted from it (and has its top bit clear);
+        // a DEL byte becomes zero when XORed with 0x7F, and so borrows when 1 is subtracted.
+        let below_space = word.wrapping_sub(LOW * 0x20) & !word;
+        let del = word ^ (LOW * 0x7f);
+        let is_del = del.wrapping_sub(LOW) & !del;
+        control |= (below_space | is_del) & HIGH;
+        high_bits |= word & HIGH;
+    }
+    let (tail_control, tail_ascii) = chunks
+        .remainder()
+        .iter()
+        .fold((false, true), |(control, ascii), &b| {
+            (control | is_control_byte(b), ascii & b.is_ascii())
+        });
+    (control != 0 || tail_control, high_bits == 0 && tail_ascii)
 }
 
 fn is_control_byte(b: u8) -> bool {
@@ -229,7 +289,7 @@ fn basic_token(value: &[u8]) -> Result<&[u8], ParseError> {
     }
     let token = &value[space..];
     let token = &token[token.iter().position(|&b| b != b' ').unwrap_or(token.len())..];
-    if token.is_empty() || !is_token68(token) {
+    if token.is_empty() {
         return Err(ParseError::Malformed);
     }
     Ok(token)
@@ -243,38 +303,6 @@ fn is_token68(token: &[u8]) -> bool {
         && token[..body_end]
             .iter()
             .all(|&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
-}
-
-fn decode_token(token: &[u8]) -> Result<Zeroizing<Vec<u8>>, ParseError> {
-    // Reserving the exact bound up front keeps the decoder from reallocating, which would leave
-    // an unzeroized copy of the secret behind.
-    let mut decoded = Zeroizing::new(Vec::with_capacity(base64::decoded_len_estimate(
-        token.len(),
-    )));
-    STANDARD
-        .decode_vec(token, &mut decoded)
-        .map_err(|_| ParseError::InvalidBase64)?;
-    Ok(decoded)
-}
-
-fn into_text(
-    mut decoded: Zeroizing<Vec<u8>>,
-    options: &ParseOptions,
-) -> Result<Zeroizing<String>, ParseError> {
-    match String::from_utf8(std::mem::take(&mut *decoded)) {
-        Ok(text) => Ok(Zeroizing::new(text)),
-        Err(not_utf8) => {
-            // Take the bytes back under zeroizing ownership before anything can fail.
-            let bytes = Zeroizing::new(not_utf8.into_bytes());
-            if !options.latin1_fallback {
-                return Err(ParseError::InvalidUtf8);
-            }
-            // ISO-8859-1 maps each octet to the code point of the same value.
-            let mut text = Zeroizing::new(String::with_capacity(bytes.len() * 2));
-            text.extend(bytes.iter().map(|&b| char::from(b)));
-            Ok(text)
-        }
-    }
 }
 
 #[cfg(test)]

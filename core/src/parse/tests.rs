@@ -1,5 +1,8 @@
 //! One test per SPEC §1 rule, accept and reject side, plus the RFC 7617 examples.
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+
 use super::*;
 
 fn parse(value: &[u8]) -> Result<Credentials, ParseError> {
@@ -358,6 +361,27 @@ mod properties {
                 prop_assert!(!c.username().contains(':'));
                 prop_assert!(!c.username().chars().any(crate::credentials::is_forbidden_control));
                 prop_assert!(!c.password().chars().any(crate::credentials::is_forbidden_control));
+            }
+        }
+    }
+}
+
+#[test]
+fn scan_agrees_with_a_byte_by_byte_check() {
+    // Every byte value at every position of words and tails, with neighbours that could carry
+    // or borrow into it.
+    for len in 0..20 {
+        for position in 0..len {
+            for value in 0..=255u8 {
+                for filler in [b'a', 0x80, 0xff, 0x21, 0x7e] {
+                    let mut bytes = vec![filler; len];
+                    bytes[position] = value;
+                    let expected = (
+                        bytes.iter().any(|&b| is_control_byte(b)),
+                        bytes.iter().all(u8::is_ascii),
+                    );
+                    assert_eq!(scan(&bytes), expected, "{bytes:?}");
+                }
             }
         }
     }
