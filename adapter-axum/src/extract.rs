@@ -12,6 +12,7 @@ use std::ops::{Deref, DerefMut};
 use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::http::HeaderValue;
 use endpoint_auth::{Authenticator, Credentials, Requirements, User};
 
 use crate::cache;
@@ -178,9 +179,15 @@ where
     Ok(cache::authenticate(parts, &authenticator, requirements).await?)
 }
 
-/// The optional forms' rule: no `Authorization` field at all means an anonymous request.
+/// The optional forms ask the core whether the request is anonymous.
 fn is_anonymous(parts: &Parts) -> bool {
-    !parts.headers.contains_key(AUTHORIZATION)
+    endpoint_auth::is_anonymous(
+        parts
+            .headers
+            .get_all(AUTHORIZATION)
+            .iter()
+            .map(HeaderValue::as_bytes),
+    )
 }
 
 impl<S, U> FromRequestParts<S> for AuthUser<U>

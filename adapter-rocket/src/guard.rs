@@ -267,7 +267,7 @@ async fn optional_outcome<G>(
     guard: &'static str,
     resolve: impl Future<Output = Resolution<G>>,
 ) -> request::Outcome<Optional<G>, AuthRejection> {
-    if !request.headers().contains(AUTHORIZATION.as_str()) {
+    if endpoint_auth::is_anonymous(authorization(request)) {
         return Outcome::Success(Optional(None));
     }
     match resolve.await {

@@ -35,6 +35,14 @@ fn request_head() -> impl Filter<Extract = (Method, HeaderMap), Error = Infallib
     warp::method().and(warp::header::headers_cloned())
 }
 
+/// Every `Authorization` field value, as bytes.
+fn authorization(headers: &HeaderMap) -> impl Iterator<Item = &[u8]> {
+    headers
+        .get_all(AUTHORIZATION)
+        .iter()
+        .map(warp::http::HeaderValue::as_bytes)
+}
+
 fn refuse(rejection: endpoint_auth::Rejection) -> Rejection {
     warp::reject::custom(AuthRejection::from(rejection))
 }
@@ -112,7 +120,7 @@ where
 {
     let authenticator = authenticator.clone();
     request_head().and_then(move |method: Method, headers: HeaderMap| {
-        let pending = (headers.contains_key(AUTHORIZATION)
+        let pending = (!endpoint_auth::is_anonymous(authorization(&headers))
             && !authenticator.is_exempt_preflight_request(&method, &headers))
         .then(|| authenticator.authenticate_headers(&headers, requirements));
         async move {
@@ -171,7 +179,7 @@ where
     let authenticator = authenticator.clone();
     request_head().and_then(move |method: Method, headers: HeaderMap| {
         ready(
-            if !headers.contains_key(AUTHORIZATION)
+            if endpoint_auth::is_anonymous(authorization(&headers))
                 || authenticator.is_exempt_preflight_request(&method, &headers)
             {
                 Ok(None)

@@ -105,8 +105,8 @@ mod user;
 
 pub use audit::{AuditEvent, AuditHook};
 pub use authenticator::{
-    AuthenticateFuture, Authenticator, AuthenticatorBuilder, BuildError, Clock, NoUser,
-    Requirements, SystemClock,
+    is_anonymous, AuthenticateFuture, Authenticator, AuthenticatorBuilder, BuildError, Clock,
+    NoUser, Requirements, SystemClock,
 };
 pub use cache::CacheConfig;
 pub use challenge::{Realm, RealmError};
