@@ -243,17 +243,35 @@ mod tests {
     use crate::password::HashPolicy;
     use crate::pool::VerifierFuture;
 
-    /// Counts calls and answers from a real cheap policy, optionally after a delay.
+    /// Counts calls and answers from a real cheap policy, once its gate is open.
     struct Counting {
         policy: HashPolicy,
         calls: AtomicUsize,
-        delay: Duration,
+        gate: Gate,
+    }
+
+    /// Holds verifications back until the test opens it.
+    #[derive(Clone, Default)]
+    struct Gate(Arc<(Mutex<bool>, std::sync::Condvar)>);
+
+    impl Gate {
+        fn open(&self) {
+            *self.0 .0.lock().unwrap() = true;
+            self.0 .1.notify_all();
+        }
+
+        fn wait(&self) {
+            let mut open = self.0 .0.lock().unwrap();
+            while !*open {
+                open = self.0 .1.wait(open).unwrap();
+            }
+        }
     }
 
     impl PasswordVerifier for Counting {
         fn verify(&self, password: &str, stored_hash: &str) -> VerifierFuture<Verification> {
             self.calls.fetch_add(1, Ordering::SeqCst);
-            std::thread::sleep(self.delay);
+            self.gate.wait();
             let result = self
                 .policy
                 .verify(password, stored_hash)
@@ -269,11 +287,13 @@ mod tests {
         }
     }
 
-    fn counting(delay: Duration) -> Counting {
+    fn counting() -> Counting {
+        let gate = Gate::default();
+        gate.open();
         Counting {
             policy: HashPolicy::argon2id(64, 1, 1).unwrap(),
             calls: AtomicUsize::new(0),
-            delay,
+            gate,
         }
     }
 
@@ -285,7 +305,7 @@ mod tests {
 
     #[test]
     fn success_is_remembered_until_ttl() {
-        let verifier = counting(Duration::ZERO);
+        let verifier = counting();
         let stored = verifier.policy.hash("pw").unwrap();
         let cache = Arc::new(
             VerificationCache::new(CacheConfig::new().ttl(Duration::from_secs(10))).unwrap(),
@@ -312,7 +332,7 @@ mod tests {
 
     #[test]
     fn failures_are_never_remembered() {
-        let verifier = counting(Duration::ZERO);
+        let verifier = counting();
         let stored = verifier.policy.hash("pw").unwrap();
         let cache = Arc::new(VerificationCache::new(CacheConfig::new()).unwrap());
         for _ in 0..3 {
@@ -328,7 +348,7 @@ mod tests {
 
     #[test]
     fn a_new_stored_hash_misses_the_cache() {
-        let verifier = counting(Duration::ZERO);
+        let verifier = counting();
         let old = verifier.policy.hash("pw").unwrap();
         let new = verifier.policy.hash("other").unwrap();
         let cache = Arc::new(VerificationCache::new(CacheConfig::new()).unwrap());
@@ -347,7 +367,7 @@ mod tests {
 
     #[test]
     fn size_bound_holds() {
-        let verifier = counting(Duration::ZERO);
+        let verifier = counting();
         let stored = verifier.policy.hash("pw").unwrap();
         let cache = Arc::new(VerificationCache::new(CacheConfig::new().capacity(2)).unwrap());
         for user in ["a", "b", "c", "d"] {
@@ -362,7 +382,7 @@ mod tests {
 
     #[test]
     fn clock_going_backwards_expires_entries() {
-        let verifier = counting(Duration::ZERO);
+        let verifier = counting();
         let stored = verifier.policy.hash("pw").unwrap();
         let cache = Arc::new(
             VerificationCache::new(CacheConfig::new().ttl(Duration::from_secs(10))).unwrap(),
@@ -382,9 +402,14 @@ mod tests {
 
     #[test]
     fn concurrent_identical_verifications_run_once() {
-        let verifier = Arc::new(counting(Duration::from_millis(200)));
+        let gate = Gate::default();
+        let verifier = Arc::new(Counting {
+            gate: gate.clone(),
+            ..counting()
+        });
         let stored = verifier.policy.hash("pw").unwrap();
         let cache = Arc::new(VerificationCache::new(CacheConfig::disabled()).unwrap());
+        let fingerprint = cache.fingerprint("u", "pw", &stored);
         let threads: Vec<_> = (0..8)
             .map(|_| {
                 let (cache, verifier, stored) = (cache.clone(), verifier.clone(), stored.clone());
@@ -393,16 +418,31 @@ mod tests {
                 })
             })
             .collect();
+        // The leader is held at the gate until the seven others have joined it.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while cache
+            .state()
+            .in_flight
+            .get(&fingerprint)
+            .map_or(0, Vec::len)
+            < 7
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the followers never joined"
+            );
+            std::thread::yield_now();
+        }
+        gate.open();
         for t in threads {
             assert!(t.join().unwrap().unwrap().matched);
         }
-        // The leader's verification sleeps 200 ms; every other thread joins it in that window.
         assert_eq!(verifier.calls.load(Ordering::SeqCst), 1);
     }
 
     #[test]
     fn followers_of_a_cancelled_leader_verify_themselves() {
-        let verifier = counting(Duration::ZERO);
+        let verifier = counting();
         let stored = verifier.policy.hash("pw").unwrap();
         let cache = Arc::new(VerificationCache::new(CacheConfig::new()).unwrap());
         let fingerprint = cache.fingerprint("u", "pw", &stored);
