@@ -41,7 +41,9 @@ impl Realm {
     /// Validates `name` and renders its challenge.
     ///
     /// Any printable text is accepted, including non-ASCII (sent as UTF-8 octets); `\` and `"`
-    /// are escaped with a backslash as RFC 9110 §5.6.4 requires.
+    /// are escaped with a backslash as RFC 9110 §5.6.4 requires. Prefer ASCII: HTTP gives
+    /// non-ASCII header octets no charset, and Chromium, for one, shows a UTF-8 realm read as
+    /// ISO-8859-1 (`Zoë` as `ZoÃ«`) in its login dialog.
     ///
     /// # Errors
     /// [`RealmError::ControlCharacter`] when `name` contains U+0000–U+001F or U+007F.
