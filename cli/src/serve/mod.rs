@@ -10,7 +10,7 @@ pub use with_warp::app as warp_app;
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use endpoint_auth::{Authenticator, Rejection, User};
 use endpoint_auth_sql::SqlStore;
@@ -39,6 +39,40 @@ pub(crate) fn access_log(
         (None, None) => "anonymous".to_owned(),
     };
     tracing::info!(target: "endpoint_auth::access", "{method} {path} {status} {:.1}ms {who}", latency.as_secs_f64() * 1000.0);
+}
+
+/// A JSON response naming who it answered for, for the frameworks on `http` 1.x.
+pub(crate) fn json_response<B: From<String>>(
+    caller: Option<Caller>,
+    body: String,
+) -> http::Response<B> {
+    let mut response = http::Response::new(B::from(body));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    if let Some(caller) = caller {
+        response.extensions_mut().insert(caller);
+    }
+    response
+}
+
+/// [`access_log`] for a response on `http` 1.x, which carries the caller or the refusal in its
+/// extensions.
+pub(crate) fn log_response<B>(
+    method: &http::Method,
+    path: &str,
+    started: Instant,
+    response: &http::Response<B>,
+) {
+    access_log(
+        method.as_str(),
+        path,
+        response.status().as_u16(),
+        started.elapsed(),
+        response.extensions().get::<Caller>(),
+        response.extensions().get::<Rejection>(),
+    );
 }
 
 fn init_logging() {

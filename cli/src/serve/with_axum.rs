@@ -3,18 +3,18 @@
 use std::time::Instant;
 
 use axum::extract::Request;
-use axum::http::header::CONTENT_TYPE;
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use endpoint_auth::Rejection;
 use endpoint_auth_axum::{AuthUser, BasicCredentials, ConfirmedUser};
 use endpoint_auth_conformance::routes::{
     credentials_body, user_body, CONFIRMED, CREDENTIALS, OPEN, OPEN_BODY, PROTECTED,
 };
 
-use super::{access_log, local_addr, shutdown_signal, Caller, SharedAuthenticator};
+use super::{
+    json_response, local_addr, log_response, shutdown_signal, Caller, SharedAuthenticator,
+};
 use crate::error::CliError;
 
 /// The SPEC §7 routes on axum, with the access log around them.
@@ -29,11 +29,7 @@ pub fn router(authenticator: SharedAuthenticator) -> Router {
 }
 
 fn json(caller: Option<Caller>, body: String) -> Response {
-    let mut response = ([(CONTENT_TYPE, "application/json")], body).into_response();
-    if let Some(caller) = caller {
-        response.extensions_mut().insert(caller);
-    }
-    response
+    json_response(caller, body)
 }
 
 async fn protected(AuthUser(user): AuthUser) -> Response {
@@ -59,14 +55,7 @@ async fn log_request(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
     let response = next.run(request).await;
-    access_log(
-        method.as_str(),
-        &path,
-        response.status().as_u16(),
-        started.elapsed(),
-        response.extensions().get::<Caller>(),
-        response.extensions().get::<Rejection>(),
-    );
+    log_response(&method, &path, started, &response);
     response
 }
 

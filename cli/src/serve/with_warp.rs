@@ -3,19 +3,20 @@
 use std::convert::Infallible;
 use std::time::Instant;
 
-use endpoint_auth::{Credentials, Rejection as AuthRefusal, User};
+use endpoint_auth::{Credentials, User};
 use endpoint_auth_conformance::routes::{
     credentials_body, user_body, CONFIRMED, CONFIRMED_REQUIREMENTS, CREDENTIALS, OPEN, OPEN_BODY,
     PROTECTED, PROTECTED_REQUIREMENTS,
 };
 use endpoint_auth_warp::{authenticate_users, preflight, recover, require_credentials};
-use warp::http::header::CONTENT_TYPE;
 use warp::http::{Method, StatusCode};
 use warp::path::FullPath;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
-use super::{access_log, local_addr, shutdown_signal, Caller, SharedAuthenticator};
+use super::{
+    json_response, local_addr, log_response, shutdown_signal, Caller, SharedAuthenticator,
+};
 use crate::error::CliError;
 
 fn route(path: &'static str) -> impl Filter<Extract = (), Error = Rejection> + Copy {
@@ -25,12 +26,7 @@ fn route(path: &'static str) -> impl Filter<Extract = (), Error = Rejection> + C
 }
 
 fn json(caller: Option<Caller>, body: String) -> Response {
-    let mut response =
-        warp::reply::with_header(body, CONTENT_TYPE, "application/json").into_response();
-    if let Some(caller) = caller {
-        response.extensions_mut().insert(caller);
-    }
-    response
+    json_response(caller, body)
 }
 
 fn user_reply(user: User) -> Response {
@@ -87,14 +83,7 @@ pub fn app(
         .and(routes)
         .map(
             |method: Method, path: FullPath, started: Instant, response: Response| {
-                access_log(
-                    method.as_str(),
-                    path.as_str(),
-                    response.status().as_u16(),
-                    started.elapsed(),
-                    response.extensions().get::<Caller>(),
-                    response.extensions().get::<AuthRefusal>(),
-                );
+                log_response(&method, path.as_str(), started, &response);
                 response
             },
         )
