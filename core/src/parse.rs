@@ -279,14 +279,20 @@ fn trim_ows(value: &[u8]) -> &[u8] {
 
 /// Splits `Basic 1*SP token68` and returns the token.
 fn basic_token(value: &[u8]) -> Result<&[u8], ParseError> {
-    // No space at all: a bare scheme, a bare token, or a TAB where the space belongs.
-    let space = value
-        .iter()
-        .position(|&b| b == b' ')
-        .ok_or(ParseError::Malformed)?;
-    if !value[..space].eq_ignore_ascii_case(b"Basic") {
-        return Err(ParseError::NotBasic);
-    }
+    // What nearly every client sends: `Basic` and one space.
+    let space = if value.get(5) == Some(&b' ') && value[..5].eq_ignore_ascii_case(b"Basic") {
+        5
+    } else {
+        // No space at all: a bare scheme, a bare token, or a TAB where the space belongs.
+        let space = value
+            .iter()
+            .position(|&b| b == b' ')
+            .ok_or(ParseError::Malformed)?;
+        if !value[..space].eq_ignore_ascii_case(b"Basic") {
+            return Err(ParseError::NotBasic);
+        }
+        space
+    };
     let token = &value[space..];
     let token = &token[token.iter().position(|&b| b != b' ').unwrap_or(token.len())..];
     if token.is_empty() {
