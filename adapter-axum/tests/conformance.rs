@@ -1,9 +1,6 @@
 //! The endpoint-auth conformance suite (SPEC.md), run twice against real axum servers on
 //! loopback: once with the routes protected by the extractors, once by the tower layer.
 
-use std::net::SocketAddr;
-use std::thread;
-
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -15,7 +12,6 @@ use endpoint_auth_conformance::routes::{
     PROTECTED, PROTECTED_REQUIREMENTS,
 };
 use endpoint_auth_conformance::TestServer;
-use tokio::sync::oneshot;
 
 fn json(body: String) -> impl IntoResponse {
     ([(CONTENT_TYPE, "application/json")], body)
@@ -31,32 +27,11 @@ async fn credentials(credentials: BasicCredentials) -> impl IntoResponse {
 
 /// Serves `app` on 127.0.0.1, on a thread and runtime of its own, until the [`TestServer`] drops.
 fn serve(app: Router) -> TestServer {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-    let addr: SocketAddr = listener.local_addr().expect("local address");
-    listener
-        .set_nonblocking(true)
-        .expect("non-blocking listener");
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    // A dropped sender stops the server as well.
-                    let _ = stopped.await;
-                })
-                .await
-                .expect("serve");
-        });
-    });
-    TestServer::new(addr, move || {
-        let _ = stop.send(());
-        // A server that failed shows up as failed cases; do not panic again in a drop.
-        let _ = server.join();
+    TestServer::spawn_tokio(|listener, stop| async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(stop)
+            .await
+            .expect("serve");
     })
 }
 

@@ -2,13 +2,9 @@
 //! the crate docs recommend: path, method, authentication, handler, `.recover(recover)` per
 //! route, and exempt CORS preflights answered by a `preflight` route in front.
 
-use std::sync::mpsc;
-use std::thread;
-
 use endpoint_auth_conformance::endpoint_auth::{Authenticator, Credentials, User};
 use endpoint_auth_conformance::{conformance_suite, routes, TestServer};
 use endpoint_auth_warp::{authenticate_users, preflight, recover, require_credentials};
-use tokio::sync::oneshot;
 use warp::{Filter, Rejection, Reply};
 
 /// `GET <route>` exactly.
@@ -53,35 +49,12 @@ fn app(
 /// Serves [`app`] on 127.0.0.1:0 from its own thread and runtime; dropping the returned server
 /// shuts it down gracefully and joins the thread.
 fn start(auth: Authenticator<User>) -> TestServer {
-    let (addr_tx, addr_rx) = mpsc::channel();
-    let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let server = thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a tokio runtime for the server under test");
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-                .await
-                .expect("binding a loopback port");
-            let addr = listener.local_addr().expect("the bound address");
-            addr_tx.send(addr).expect("the test waits for the address");
-            warp::serve(app(&auth))
-                .incoming(listener)
-                .graceful(async {
-                    // A dropped sender stops the server as well.
-                    let _ = stop_rx.await;
-                })
-                .run()
-                .await;
-        });
-    });
-    let addr = addr_rx
-        .recv()
-        .expect("the server thread reports its address");
-    TestServer::new(addr, move || {
-        let _ = stop_tx.send(());
-        server.join().expect("the server thread ends cleanly");
+    TestServer::spawn_tokio(move |listener, stop| async move {
+        warp::serve(app(&auth))
+            .incoming(listener)
+            .graceful(stop)
+            .run()
+            .await;
     })
 }
 

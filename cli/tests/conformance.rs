@@ -10,7 +10,6 @@ use endpoint_auth::{Authenticator, User};
 use endpoint_auth_conformance::{Fixture, TestServer};
 use endpoint_auth_sql::SqlStore;
 use tokio::runtime::Runtime;
-use tokio::sync::oneshot;
 
 /// One runtime for the stores' background work, alive for the whole test binary.
 fn store_runtime() -> &'static Runtime {
@@ -36,50 +35,16 @@ fn sqlite_fixture() -> Fixture {
     })
 }
 
-/// Runs `serve` on its own thread and runtime, on a loopback port, until the `TestServer` drops.
-fn on_thread<F, Fut>(serve: F) -> TestServer
-where
-    F: FnOnce(tokio::net::TcpListener, oneshot::Receiver<()>) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()>,
-{
-    let (addr_tx, addr_rx) = mpsc::channel();
-    let (stop, stopped) = oneshot::channel();
-    let server = thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a runtime for the server under test");
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-                .await
-                .expect("a loopback port");
-            addr_tx
-                .send(listener.local_addr().expect("the bound address"))
-                .ok();
-            serve(listener, stopped).await;
-        });
-    });
-    let addr = addr_rx
-        .recv()
-        .expect("the server thread reports its address");
-    TestServer::new(addr, move || {
-        let _ = stop.send(());
-        let _ = server.join();
-    })
-}
-
 mod axum {
     use super::*;
 
     fn start(authenticator: Authenticator<User>) -> TestServer {
-        on_thread(move |listener, stopped| async move {
+        TestServer::spawn_tokio(move |listener, stop| async move {
             ::axum::serve(
                 listener,
                 endpoint_auth_cli::serve::axum_router(authenticator),
             )
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
+            .with_graceful_shutdown(stop)
             .await
             .expect("axum serves");
         })
@@ -92,12 +57,10 @@ mod warp {
     use super::*;
 
     fn start(authenticator: Authenticator<User>) -> TestServer {
-        on_thread(move |listener, stopped| async move {
+        TestServer::spawn_tokio(move |listener, stop| async move {
             ::warp::serve(endpoint_auth_cli::serve::warp_app(&authenticator))
                 .incoming(listener)
-                .graceful(async {
-                    let _ = stopped.await;
-                })
+                .graceful(stop)
                 .run()
                 .await;
         })

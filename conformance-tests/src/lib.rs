@@ -76,6 +76,61 @@ impl TestServer {
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
+
+    /// Runs a server under test on a thread of its own with a tokio runtime, on a fresh loopback
+    /// port: `serve` gets the bound listener and a future that resolves when the `TestServer` is
+    /// dropped, and should shut down gracefully then. (Feature `tokio`.)
+    ///
+    /// ```no_run
+    /// use endpoint_auth_conformance::TestServer;
+    ///
+    /// let server = TestServer::spawn_tokio(|listener, stop| async move {
+    ///     // e.g. axum::serve(listener, app).with_graceful_shutdown(stop).await.unwrap();
+    ///     # let _ = listener;
+    ///     stop.await;
+    /// });
+    /// # let _ = server;
+    /// ```
+    ///
+    /// # Panics
+    /// When no loopback port can be bound or no runtime started: the test cannot run then.
+    #[cfg(feature = "tokio")]
+    pub fn spawn_tokio<F, Fut>(serve: F) -> Self
+    where
+        F: FnOnce(
+                tokio::net::TcpListener,
+                std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+            ) -> Fut
+            + Send
+            + 'static,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let listener = std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))
+            .expect("a loopback port");
+        let addr = listener.local_addr().expect("the bound address");
+        listener
+            .set_nonblocking(true)
+            .expect("a non-blocking listener");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a tokio runtime for the server under test");
+            runtime.block_on(async move {
+                let listener =
+                    tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
+                let stopped = Box::pin(async move {
+                    let _ = stopped.await;
+                });
+                serve(listener, stopped).await;
+            });
+        });
+        Self::new(addr, move || {
+            let _ = stop.send(());
+            let _ = server.join();
+        })
+    }
 }
 
 impl Drop for TestServer {
