@@ -203,27 +203,6 @@ where
     }
 }
 
-impl<S, U> OptionalFromRequestParts<S> for AuthUser<U>
-where
-    S: Send + Sync,
-    U: Clone + Send + Sync + 'static,
-    Authenticator<U>: FromRef<S>,
-{
-    type Rejection = AuthRejection;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &S,
-    ) -> Result<Option<Self>, Self::Rejection> {
-        if is_anonymous(parts) {
-            return Ok(None);
-        }
-        <Self as FromRequestParts<S>>::from_request_parts(parts, state)
-            .await
-            .map(Some)
-    }
-}
-
 impl<S, U> FromRequestParts<S> for ConfirmedUser<U>
 where
     S: Send + Sync,
@@ -236,27 +215,6 @@ where
         user(parts, state, Requirements::new().confirmed_email(true))
             .await
             .map(Self)
-    }
-}
-
-impl<S, U> OptionalFromRequestParts<S> for ConfirmedUser<U>
-where
-    S: Send + Sync,
-    U: Clone + Send + Sync + 'static,
-    Authenticator<U>: FromRef<S>,
-{
-    type Rejection = AuthRejection;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &S,
-    ) -> Result<Option<Self>, Self::Rejection> {
-        if is_anonymous(parts) {
-            return Ok(None);
-        }
-        <Self as FromRequestParts<S>>::from_request_parts(parts, state)
-            .await
-            .map(Some)
     }
 }
 
@@ -278,26 +236,34 @@ where
     }
 }
 
-impl<S, U> OptionalFromRequestParts<S> for BasicCredentials<U>
-where
-    S: Send + Sync,
-    U: Clone + Send + Sync + 'static,
-    Authenticator<U>: FromRef<S>,
-{
-    type Rejection = AuthRejection;
+/// The optional form of each extractor: `None` for an anonymous request (the core's rule), the
+/// strict extractor's answer otherwise.
+macro_rules! optional_extractor {
+    ($($extractor:ident),*) => {$(
+        impl<S, U> OptionalFromRequestParts<S> for $extractor<U>
+        where
+            S: Send + Sync,
+            U: Clone + Send + Sync + 'static,
+            Authenticator<U>: FromRef<S>,
+        {
+            type Rejection = AuthRejection;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &S,
-    ) -> Result<Option<Self>, Self::Rejection> {
-        if is_anonymous(parts) {
-            return Ok(None);
+            async fn from_request_parts(
+                parts: &mut Parts,
+                state: &S,
+            ) -> Result<Option<Self>, Self::Rejection> {
+                if is_anonymous(parts) {
+                    return Ok(None);
+                }
+                <Self as FromRequestParts<S>>::from_request_parts(parts, state)
+                    .await
+                    .map(Some)
+            }
         }
-        <Self as FromRequestParts<S>>::from_request_parts(parts, state)
-            .await
-            .map(Some)
-    }
+    )*};
 }
+
+optional_extractor!(AuthUser, ConfirmedUser, BasicCredentials);
 
 #[cfg(test)]
 mod tests;
