@@ -166,27 +166,7 @@ async fn concurrent_failures_through_two_pools_on_one_file_are_exact() {
     let options = SqlStoreOptions::new().max_connections(4);
     let one: SqlStore = options.connect(&url).await.unwrap();
     let two: SqlStore = options.connect(&url).await.unwrap();
-    one.create_user(NewUser::new("target@example.com", Some(hash("pw"))))
-        .await
-        .unwrap();
-    let mut tasks = Vec::new();
-    for i in 0..PER_STORE * 2 {
-        let store = if i % 2 == 0 { one.clone() } else { two.clone() };
-        tasks.push(tokio::spawn(async move {
-            store
-                .record_failure("target@example.com", at(u64::from(i)))
-                .await
-                .expect("record_failure")
-        }));
-    }
-    let mut counts = Vec::new();
-    for task in tasks {
-        counts.push(task.await.unwrap());
-    }
-    counts.sort_unstable();
-    assert_eq!(counts, (1..=PER_STORE * 2).collect::<Vec<_>>());
-    let seen = two.find_user("target@example.com").await.unwrap().unwrap();
-    assert_eq!(seen.n_password_failures, PER_STORE * 2);
+    contract::failures_through_stores_are_exact(&[one, two], PER_STORE).await;
 }
 
 #[tokio::test]

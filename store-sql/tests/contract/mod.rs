@@ -274,11 +274,25 @@ pub(crate) async fn failures_count_across_the_threshold<S: UserAdmin + Clone>(st
 }
 
 pub(crate) async fn concurrent_failures_are_all_counted<S: UserAdmin + Clone>(store: S) {
-    const TASKS: u32 = 40;
-    create(&store, NewUser::new("target@example.com", Some(hash("pw")))).await;
-    let tasks: Vec<_> = (0..TASKS)
+    failures_through_stores_are_exact(&[store], 40).await;
+}
+
+/// `tasks_per_store` concurrent failures of one user through each of `stores` (handles on one
+/// database: clones, or separate pools) end with exactly that many counted, each count returned
+/// once.
+pub(crate) async fn failures_through_stores_are_exact<S: UserAdmin + Clone>(
+    stores: &[S],
+    tasks_per_store: u32,
+) {
+    create(
+        &stores[0],
+        NewUser::new("target@example.com", Some(hash("pw"))),
+    )
+    .await;
+    let total = tasks_per_store * stores.len() as u32;
+    let tasks: Vec<_> = (0..total)
         .map(|i| {
-            let store = store.clone();
+            let store = stores[i as usize % stores.len()].clone();
             tokio::spawn(async move {
                 store
                     .record_failure("target@example.com", at(u64::from(i)))
@@ -294,15 +308,17 @@ pub(crate) async fn concurrent_failures_are_all_counted<S: UserAdmin + Clone>(st
     counts.sort_unstable();
     assert_eq!(
         counts,
-        (1..=TASKS).collect::<Vec<_>>(),
+        (1..=total).collect::<Vec<_>>(),
         "every failure counted once"
     );
-    assert_eq!(
-        record(&store, "target@example.com")
-            .await
-            .n_password_failures,
-        TASKS
-    );
+    for store in stores {
+        assert_eq!(
+            record(store, "target@example.com")
+                .await
+                .n_password_failures,
+            total
+        );
+    }
 }
 
 pub(crate) async fn success_resets_failures_and_sets_last_login<S: UserAdmin + Clone>(store: S) {
