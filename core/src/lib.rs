@@ -116,8 +116,7 @@ pub use memory::MemoryStore;
 pub use normalize::to_nfc;
 pub use outcome::{
     AuthOutcome, FailureReason, Rejection, RejectionKind, RejectionResponse, UnavailableReason,
-    REJECTION_CONTENT_TYPE, REJECTION_STATUSES, TOO_MANY_REQUESTS_BODY, UNAUTHORIZED_BODY,
-    UNAVAILABLE_BODY,
+    REJECTION_CONTENT_TYPE, TOO_MANY_REQUESTS_BODY, UNAUTHORIZED_BODY, UNAVAILABLE_BODY,
 };
 pub use parse::{
     parse_authorization, parse_header_map, parse_value, ParseError, ParseOptions,

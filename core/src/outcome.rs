@@ -177,14 +177,6 @@ impl fmt::Display for Rejection {
 
 impl std::error::Error for Rejection {}
 
-/// Every status a [`Rejection`] can answer with: what an adapter registers error handlers for
-/// (e.g. rocket catchers), so it never has to name a status itself.
-pub const REJECTION_STATUSES: [StatusCode; 3] = [
-    StatusCode::UNAUTHORIZED,
-    StatusCode::SERVICE_UNAVAILABLE,
-    StatusCode::TOO_MANY_REQUESTS,
-];
-
 /// The body of every 401.
 pub const UNAUTHORIZED_BODY: &str = "Unauthorized";
 /// The body of every 503.
