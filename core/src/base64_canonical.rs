@@ -5,8 +5,6 @@
 //! of 4-character groups, `=` padding only at the end, and (canonical form) no set bits in the
 //! padding. Its result is checked against the `base64` crate's strict decoder in the tests.
 
-use zeroize::Zeroizing;
-
 /// Marks bytes outside the alphabet; any value with a top bit set is invalid.
 const INVALID: u8 = 0xFF;
 
@@ -22,61 +20,148 @@ const VALUES: [u8; 256] = {
     table
 };
 
-/// Decodes `token`, or `None` when it is not canonical padded standard base64.
-pub(crate) fn decode(token: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+/// Set in a [`SHIFTED`] entry for a character outside the alphabet; above the 24 bits a group
+/// carries, so OR-ing a group's four entries gives its bits and its validity at once.
+const OUTSIDE: u32 = 1 << 24;
+
+/// For each position in a group, each character's value already shifted into place (or
+/// [`OUTSIDE`]): a group decodes with four lookups and three ORs.
+const SHIFTED: [[u32; 256]; 4] = {
+    let mut tables = [[OUTSIDE; 256]; 4];
+    let mut position = 0;
+    while position < 4 {
+        let shift = 18 - 6 * position;
+        let mut character = 0;
+        while character < 256 {
+            let value = VALUES[character];
+            if value != INVALID {
+                tables[position][character] = (value as u32) << shift;
+            }
+            character += 1;
+        }
+        position += 1;
+    }
+    tables
+};
+
+/// Whether `byte` is one of the 64 characters of the standard alphabet (`=` is not).
+pub(crate) fn in_alphabet(byte: u8) -> bool {
+    VALUES[usize::from(byte)] != INVALID
+}
+
+/// How many octets `token` decodes to, if its length and padding allow it to be a token at all
+/// (a whole number of groups, at least one); what to size [`decode`]'s output by.
+pub(crate) fn decoded_len(token: &[u8]) -> Option<usize> {
     let (groups, []) = token.as_chunks::<4>() else {
         return None; // not a whole number of groups: padding missing
     };
-    let (&last, body) = groups.split_last()?;
-    let padding = match last {
+    let padding = match groups.last()? {
         [_, _, b'=', b'='] => 2,
         [_, _, _, b'='] => 1,
         _ => 0,
     };
-    let mut out = Zeroizing::new(vec![0u8; groups.len() * 3 - padding]);
-    let (body_out, last_out) = out.split_at_mut(body.len() * 3);
-    // Validity is accumulated and checked once, so the loop has no branches to mispredict.
-    let mut invalid = 0u8;
-    for (group, bytes) in body.iter().zip(body_out.as_chunks_mut::<3>().0) {
-        invalid |= decode_group(*group, bytes);
-    }
-    let values = last.map(|c| VALUES[usize::from(c)]);
-    match padding {
-        0 => {
-            let mut bytes = [0u8; 3];
-            invalid |= decode_group(last, &mut bytes);
-            // Element by element: three bytes are not worth a call to memcpy.
-            for (out, byte) in last_out.iter_mut().zip(bytes) {
-                *out = byte;
-            }
-        }
-        1 => {
-            // `xyz=`: 18 bits carry 2 bytes; canonical form leaves the last 2 bits clear.
-            invalid |= values[0] | values[1] | values[2] | (u8::from(values[2] & 0x03 != 0) << 7);
-            last_out[0] = (values[0] << 2) | (values[1] >> 4);
-            last_out[1] = (values[1] << 4) | (values[2] >> 2);
-        }
-        _ => {
-            // `xy==`: 12 bits carry 1 byte; canonical form leaves the last 4 bits clear.
-            invalid |= values[0] | values[1] | (u8::from(values[1] & 0x0F != 0) << 7);
-            last_out[0] = (values[0] << 2) | (values[1] >> 4);
-        }
-    }
-    // Alphabet values are below 64: a top bit means a character outside the alphabet (`=`
-    // included, anywhere but the padding) or set bits in the padding.
-    (invalid & 0xC0 == 0).then_some(out)
+    Some(groups.len() * 3 - padding)
 }
 
-/// Decodes four characters into `bytes`; returns the OR of their values (top bits set if any
-/// character is outside the alphabet).
+/// How many bytes past the octets [`decode`] writes (as zeros): it stores whole words.
+pub(crate) const ROOM: usize = 3;
+
+/// Decodes `token` into `out`, which must hold [`decoded_len`] plus [`ROOM`] bytes; `false` when
+/// the token is not canonical padded standard base64 (or `out` is too small).
+///
+/// Two groups at a time, as one word: a third of the stores that writing the octets one by one
+/// takes. Each store runs up to three bytes past its octets, which the next store, or the zeros
+/// of the padding, covers. `observe` is shown the octets as they are produced, so that whoever
+/// must inspect every one needs no second pass over the secret: up to six at a time, packed
+/// big-endian into the low bytes of a `u64` (first octet highest, higher bytes zero), with their
+/// count and the offset of the first. What it is shown for a token that turns out invalid is
+/// meaningless.
+#[inline]
+pub(crate) fn decode(
+    token: &[u8],
+    out: &mut [u8],
+    mut observe: impl FnMut(u64, u32, usize),
+) -> bool {
+    let (groups, []) = token.as_chunks::<4>() else {
+        return false;
+    };
+    let Some((&last, body)) = groups.split_last() else {
+        return false;
+    };
+    let (last_bits, last_len) = last_group_bits(last);
+    let body_len = body.len() * 3;
+    if out.len() < body_len + last_len as usize + ROOM {
+        return false;
+    }
+    let mut outside = last_bits;
+    let (pairs, odd_group) = body.as_chunks::<2>();
+    for (index, &[first, second]) in pairs.iter().enumerate() {
+        let (first, second) = (group_bits(first), group_bits(second));
+        // Validity is accumulated and checked once, so the loop has no branches to mispredict.
+        outside |= first | second;
+        let bits = (u64::from(first & 0xFF_FFFF) << 24) | u64::from(second & 0xFF_FFFF);
+        store(out, 6 * index, (bits << 16).to_be_bytes());
+        observe(bits, 6, 6 * index);
+    }
+    if let [group] = odd_group {
+        let bits = group_bits(*group);
+        outside |= bits;
+        let bits = bits & 0xFF_FFFF;
+        store(out, body_len - 3, (bits << 8).to_be_bytes());
+        observe(u64::from(bits), 3, body_len - 3);
+    }
+    // The bits of a padded group past its octets are zero (or `outside` says it is invalid),
+    // so this store leaves zeros after the octets.
+    let last_bits = last_bits & 0xFF_FFFF;
+    store(out, body_len, (last_bits << 8).to_be_bytes());
+    observe(
+        u64::from(last_bits >> (8 * (3 - last_len))),
+        last_len,
+        body_len,
+    );
+    outside & OUTSIDE == 0
+}
+
+/// Writes `word` at `at`, which [`decode`] has checked there is room for.
 #[inline(always)]
-fn decode_group(group: [u8; 4], bytes: &mut [u8; 3]) -> u8 {
-    let [a, b, c, d] = group.map(|character| VALUES[usize::from(character)]);
-    let bits = (u32::from(a) << 18) | (u32::from(b) << 12) | (u32::from(c) << 6) | u32::from(d);
-    bytes[0] = (bits >> 16) as u8;
-    bytes[1] = (bits >> 8) as u8;
-    bytes[2] = bits as u8;
-    a | b | c | d
+fn store<const N: usize>(out: &mut [u8], at: usize, word: [u8; N]) {
+    if let Some(target) = out.get_mut(at..at + N) {
+        target.copy_from_slice(&word);
+    }
+}
+
+/// The 24 bits four characters carry, with [`OUTSIDE`] set if any character is outside the
+/// alphabet.
+#[inline(always)]
+fn group_bits(group: [u8; 4]) -> u32 {
+    let [a, b, c, d] = group.map(usize::from);
+    SHIFTED[0][a] | SHIFTED[1][b] | SHIFTED[2][c] | SHIFTED[3][d]
+}
+
+/// The last group, which may be padded: its 24 bits, how many octets they carry, and
+/// [`OUTSIDE`] set if a character is outside the alphabet or the padding is not canonical.
+#[inline(always)]
+fn last_group_bits(group: [u8; 4]) -> (u32, u32) {
+    let [a, b, c, _] = group.map(usize::from);
+    match group {
+        // `xy==`: 12 bits carry 1 octet; canonical form leaves the other 4 clear.
+        [_, _, b'=', b'='] => {
+            let bits = SHIFTED[0][a] | SHIFTED[1][b];
+            (bits | canonical_flag(bits & 0xFFFF), 1)
+        }
+        // `xyz=`: 18 bits carry 2 octets; canonical form leaves the other 2 clear.
+        [_, _, _, b'='] => {
+            let bits = SHIFTED[0][a] | SHIFTED[1][b] | SHIFTED[2][c];
+            (bits | canonical_flag(bits & 0xFF), 2)
+        }
+        _ => (group_bits(group), 3),
+    }
+}
+
+/// [`OUTSIDE`] if `padding_bits`, the bits a padded group leaves over, are not all clear.
+#[inline(always)]
+fn canonical_flag(padding_bits: u32) -> u32 {
+    u32::from(padding_bits != 0) << 24
 }
 
 #[cfg(test)]
@@ -91,6 +176,13 @@ mod tests {
         STANDARD.decode(token).ok()
     }
 
+    fn ours(token: &[u8]) -> Option<Vec<u8>> {
+        let mut out = vec![0; decoded_len(token)? + ROOM];
+        let valid = decode(token, &mut out, |_, _, _| {});
+        out.truncate(decoded_len(token)?);
+        valid.then_some(out)
+    }
+
     #[test]
     fn rfc4648_test_vectors() {
         for (encoded, decoded) in [
@@ -101,22 +193,19 @@ mod tests {
             ("Zm9vYmE=", "fooba"),
             ("Zm9vYmFy", "foobar"),
         ] {
-            assert_eq!(
-                decode(encoded.as_bytes()).as_deref().map(Vec::as_slice),
-                Some(decoded.as_bytes())
-            );
+            assert_eq!(ours(encoded.as_bytes()), Some(decoded.as_bytes().to_vec()));
         }
     }
 
     #[test]
     fn refuses_what_is_not_canonical_padded_standard_base64() {
         // The empty token is refused too (a bare scheme), though the reference decodes it.
-        assert_eq!(decode(b"").as_deref(), None);
+        assert_eq!(ours(b""), None);
         for bad in [
             "Zg", "Zg=", "Zm9", "Zg===", "====", "Z===", "Zh==", "Zm9=", "Zm-v", "Zm_v", "Zm9v\n",
             "Zm 9v", "Zg==Zm9v", "Zm=v", "=m9v",
         ] {
-            assert_eq!(decode(bad.as_bytes()).as_deref(), None, "{bad:?}");
+            assert_eq!(ours(bad.as_bytes()), None, "{bad:?}");
             assert_eq!(
                 reference(bad.as_bytes()),
                 None,
@@ -125,18 +214,50 @@ mod tests {
         }
     }
 
+    /// The octets `decode` shows its observer, unpacked, checking that the bytes above them
+    /// are zero as promised.
+    fn observed(token: &[u8]) -> Vec<u8> {
+        let mut seen = Vec::new();
+        let mut out = vec![0; decoded_len(token).unwrap_or(0) + ROOM];
+        let _ = decode(token, &mut out, |word, count, offset| {
+            assert_eq!(offset, seen.len(), "offsets count the octets before");
+            assert!((1..=6).contains(&count), "{count} octets at once");
+            assert_eq!(
+                word.checked_shr(8 * count).unwrap_or(0),
+                0,
+                "bytes above the octets are zero"
+            );
+            seen.extend((0..count).rev().map(|i| (word >> (8 * i)) as u8));
+        });
+        seen
+    }
+
     proptest! {
+        #[test]
+        fn the_room_after_the_octets_is_left_zero(data in proptest::collection::vec(any::<u8>(), 1..100)) {
+            // What lets the octets and the room be validated as UTF-8 in one go.
+            let token = STANDARD.encode(&data);
+            let mut out = vec![0; data.len() + ROOM];
+            prop_assert!(decode(token.as_bytes(), &mut out, |_, _, _| ()));
+            prop_assert!(out[data.len()..].iter().all(|&b| b == 0));
+        }
+
+        #[test]
+        fn the_observer_sees_every_decoded_octet_in_order(data in proptest::collection::vec(any::<u8>(), 1..200)) {
+            prop_assert_eq!(observed(STANDARD.encode(&data).as_bytes()), data);
+        }
+
         #[test]
         fn agrees_with_the_base64_crate_on_encoded_data(data in proptest::collection::vec(any::<u8>(), 0..200)) {
             let token = STANDARD.encode(&data);
-            prop_assert_eq!(decode(token.as_bytes()).as_deref().cloned(), reference(token.as_bytes()).filter(|_| !token.is_empty()));
+            prop_assert_eq!(ours(token.as_bytes()), reference(token.as_bytes()).filter(|_| !token.is_empty()));
         }
 
         #[test]
         fn agrees_with_the_base64_crate_on_arbitrary_tokens(token in "[A-Za-z0-9+/=_ -]{0,24}") {
-            let ours = decode(token.as_bytes()).as_deref().cloned();
+            let decoded = ours(token.as_bytes());
             let theirs = reference(token.as_bytes()).filter(|_| !token.is_empty());
-            prop_assert_eq!(ours, theirs);
+            prop_assert_eq!(decoded, theirs);
         }
 
         #[test]
@@ -146,14 +267,14 @@ mod tests {
             let last = token.trim_end_matches('=').len() - 1;
             let mut variant = token.into_bytes();
             variant[last] = replacement.as_bytes()[0];
-            prop_assert_eq!(decode(&variant).as_deref().cloned(), reference(&variant));
+            prop_assert_eq!(ours(&variant), reference(&variant));
         }
 
         #[test]
         fn agrees_with_the_base64_crate_on_arbitrary_bytes(token in proptest::collection::vec(any::<u8>(), 0..40)) {
-            let ours = decode(&token).as_deref().cloned();
+            let decoded = ours(&token);
             let theirs = reference(&token).filter(|_| !token.is_empty());
-            prop_assert_eq!(ours, theirs);
+            prop_assert_eq!(decoded, theirs);
         }
     }
 }

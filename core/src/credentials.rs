@@ -8,6 +8,8 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+use crate::secret::SecretString;
+
 /// A user-id and password, as read from (or to be sent in) a `Basic` `Authorization` header.
 ///
 /// Both parts are stored in one buffer, `user-id ":" password`, the way they travel on the wire,
@@ -28,7 +30,7 @@ use zeroize::Zeroizing;
 /// ```
 #[derive(Clone)]
 pub struct Credentials {
-    joined: Zeroizing<String>,
+    joined: SecretString,
     colon: usize,
 }
 
@@ -100,28 +102,30 @@ impl Credentials {
         } else {
             exact * 3
         };
-        let mut joined = Zeroizing::new(String::with_capacity(capacity));
-        crate::normalize::push_nfc(&mut joined, username);
-        let colon = joined.len();
-        joined.push(':');
-        crate::normalize::push_nfc(&mut joined, password);
+        let (joined, colon) = SecretString::build(capacity, |text| {
+            crate::normalize::push_nfc(text, username);
+            let colon = text.len();
+            text.push(':');
+            crate::normalize::push_nfc(text, password);
+            colon
+        });
         Self { joined, colon }
     }
 
     /// Wraps an already-joined, already-validated, NFC `user-id:password` buffer.
-    pub(crate) fn from_joined(joined: Zeroizing<String>, colon: usize) -> Self {
-        debug_assert_eq!(joined.as_bytes().get(colon), Some(&b':'));
+    pub(crate) fn from_joined(joined: SecretString, colon: usize) -> Self {
+        debug_assert_eq!(joined.as_str().as_bytes().get(colon), Some(&b':'));
         Self { joined, colon }
     }
 
     /// The user-id, NFC-normalized.
     pub fn username(&self) -> &str {
-        &self.joined[..self.colon]
+        &self.joined.as_str()[..self.colon]
     }
 
     /// The password, NFC-normalized. Treat it as a secret: do not log or store it.
     pub fn password(&self) -> &str {
-        &self.joined[self.colon + 1..]
+        &self.joined.as_str()[self.colon + 1..]
     }
 
     /// Whether these credentials equal `username` and `password` (both NFC-normalized first), in
@@ -132,8 +136,8 @@ impl Credentials {
     pub fn matches(&self, username: &str, password: &str) -> bool {
         let expected = Self::from_checked_parts(username, password);
         // Hashing first makes the comparison independent of the lengths too.
-        let ours = Sha256::digest(self.joined.as_bytes());
-        let theirs = Sha256::digest(expected.joined.as_bytes());
+        let ours = Sha256::digest(self.joined.as_str());
+        let theirs = Sha256::digest(expected.joined.as_str());
         let same_split = (self.colon as u64).ct_eq(&(expected.colon as u64));
         bool::from(ours.as_slice().ct_eq(theirs.as_slice()) & same_split)
     }
@@ -142,9 +146,8 @@ impl Credentials {
     /// `Basic base64(user-id ":" password)`, UTF-8 encoded, marked sensitive so that `http`
     /// and HPACK-aware stacks neither log nor index it.
     pub fn to_header_value(&self) -> HeaderValue {
-        let encoded = Zeroizing::new(
-            base64::engine::general_purpose::STANDARD.encode(self.joined.as_bytes()),
-        );
+        let encoded =
+            Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(self.joined.as_str()));
         let mut line = Zeroizing::new(String::with_capacity(6 + encoded.len()));
         line.push_str("Basic ");
         line.push_str(&encoded);

@@ -95,11 +95,13 @@ mod credentials;
 mod lockout;
 mod memory;
 mod normalize;
+mod octets;
 mod oneshot;
 mod outcome;
 mod parse;
 mod password;
 mod pool;
+mod secret;
 mod store;
 mod user;
 

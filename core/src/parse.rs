@@ -9,10 +9,11 @@
 //! Everything here works on bytes, so header values from `http` 0.2, `http` 1.x or any other
 //! framework's own types fit without conversion.
 
-use zeroize::Zeroizing;
-
+use crate::base64_canonical::{decode, decoded_len, in_alphabet, ROOM};
 use crate::credentials::{Credentials, Part};
 use crate::normalize::is_nfc;
+use crate::octets::OctetScan;
+use crate::secret::{Scratch, SecretString};
 
 /// Default for [`ParseOptions::max_header_len`]: 4096 bytes.
 pub const DEFAULT_MAX_HEADER_LEN: usize = 4096;
@@ -175,30 +176,69 @@ pub fn parse_value(value: &[u8], options: &ParseOptions) -> Result<Credentials, 
         });
     }
     let token = basic_token(trim_ows(value))?;
-    let Some(mut decoded) = crate::base64_canonical::decode(token) else {
+    let Some(len) = decoded_len(token) else {
         return Err(invalid_token(token));
     };
-    let text = match String::from_utf8(std::mem::take(&mut *decoded)) {
-        Ok(text) => Zeroizing::new(text),
-        Err(not_utf8) => latin1(Zeroizing::new(not_utf8.into_bytes()), options)?,
-    };
-    // ':' is the same character in UTF-8 and ISO-8859-1, so the first one in the text is the
-    // first one in the octets.
-    let colon = text.find(':').ok_or(ParseError::MissingColon)?;
-    // Control characters are single bytes below 0x20 or 0x7F in UTF-8 (where they never occur
-    // inside a multi-byte sequence), so one byte scan finds them; which part is at fault is only
-    // worked out when one is.
-    let (has_control, all_ascii) = scan(text.as_bytes());
-    if has_control {
-        let part = if scan(&text.as_bytes()[..colon]).0 {
-            Part::Username
-        } else {
-            Part::Password
-        };
-        return Err(ParseError::ControlCharacter(part));
+    // Decoded into scratch space (on the stack for all but unusually long credentials) and
+    // copied once into an allocation of exactly the right size, which `Credentials` keeps.
+    let mut scratch = Scratch::new();
+    let out = scratch.zeroed(len + ROOM);
+    // What the octets contain is gathered while they are decoded, not in a second pass.
+    let mut octets = OctetScan::new();
+    if !decode(token, out, |word, count, offset| {
+        octets.push(word, count, offset);
+    }) {
+        return Err(invalid_token(token));
     }
-    let (username, password) = (&text[..colon], &text[colon + 1..]);
-    if all_ascii || (is_nfc(username) && is_nfc(password)) {
+    let decoded = &out[..len];
+    // The octets and the zeros after them up to a whole word: what the credentials are copied
+    // from, so that their buffer wipes a word at a time.
+    let padded = &out[..len.next_multiple_of(8)];
+    if !octets.all_ascii() {
+        return not_ascii(decoded, &octets, options);
+    }
+    // What nearly every client sends. ASCII is UTF-8 and already NFC, so only the colon and
+    // control characters remain to check, and the octets become the credentials as they are.
+    let colon = octets.first_colon().ok_or(ParseError::MissingColon)?;
+    if octets.has_control() {
+        return Err(control_character(decoded, colon));
+    }
+    match std::str::from_utf8(padded) {
+        Ok(text) => Ok(Credentials::from_joined(
+            SecretString::copy_of_padded(text, len),
+            colon,
+        )),
+        Err(_) => Err(ParseError::InvalidUtf8), // ASCII always is UTF-8
+    }
+}
+
+/// The rest of [`parse_value`] for octets that are not all ASCII: UTF-8 (normalized to NFC) or,
+/// if allowed, ISO-8859-1.
+#[cold]
+fn not_ascii(
+    decoded: &[u8],
+    octets: &OctetScan,
+    options: &ParseOptions,
+) -> Result<Credentials, ParseError> {
+    let (text, colon) = match std::str::from_utf8(decoded) {
+        Ok(text) => (
+            SecretString::copy_of_padded(text, text.len()),
+            octets.first_colon(),
+        ),
+        Err(_) => {
+            // Each octet above 0x7F becomes two bytes of text, so the colon moves.
+            let text = latin1(decoded, options)?;
+            let colon = text.as_str().find(':');
+            (text, colon)
+        }
+    };
+    let colon = colon.ok_or(ParseError::MissingColon)?;
+    if octets.has_control() {
+        return Err(control_character(text.as_str().as_bytes(), colon));
+    }
+    let (username, password) = text.as_str().split_at(colon);
+    let password = &password[1..];
+    if is_nfc(username) && is_nfc(password) {
         Ok(Credentials::from_joined(text, colon))
     } else {
         Ok(Credentials::from_checked_parts(username, password))
@@ -216,50 +256,28 @@ fn invalid_token(token: &[u8]) -> ParseError {
     }
 }
 
+/// Which part holds the control character `text` is known to contain.
+#[cold]
+fn control_character(text: &[u8], colon: usize) -> ParseError {
+    if text[..colon].iter().any(|&b| is_control_byte(b)) {
+        ParseError::ControlCharacter(Part::Username)
+    } else {
+        ParseError::ControlCharacter(Part::Password)
+    }
+}
+
 /// Octets that are not UTF-8, read as ISO-8859-1 (RFC 7617 Appendix B) if that is allowed.
 #[cold]
-fn latin1(
-    bytes: Zeroizing<Vec<u8>>,
-    options: &ParseOptions,
-) -> Result<Zeroizing<String>, ParseError> {
+fn latin1(octets: &[u8], options: &ParseOptions) -> Result<SecretString, ParseError> {
     if !options.latin1_fallback {
         return Err(ParseError::InvalidUtf8);
     }
     // Each octet is the code point of the same value; reserving the worst case up front keeps
     // the buffer from reallocating and leaving a copy of the secret behind.
-    let mut text = Zeroizing::new(String::with_capacity(bytes.len() * 2));
-    text.extend(bytes.iter().map(|&b| char::from(b)));
+    let (text, ()) = SecretString::build(octets.len() * 2, |text| {
+        text.extend(octets.iter().map(|&b| char::from(b)));
+    });
     Ok(text)
-}
-
-/// One pass over `bytes`: whether any is a control character, and whether all are ASCII.
-///
-/// Eight bytes at a time: credentials are scanned on every request, and this is most of what
-/// parsing costs beyond decoding the base64 itself.
-fn scan(bytes: &[u8]) -> (bool, bool) {
-    const LOW: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut chunks = bytes.chunks_exact(8);
-    let (mut control, mut high_bits) = (0u64, 0u64);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let word = u64::from_le_bytes(word);
-        // A byte below 0x20 borrows when 0x20 is subtracted from it (and has its top bit clear);
-        // a DEL byte becomes zero when XORed with 0x7F, and so borrows when 1 is subtracted.
-        let below_space = word.wrapping_sub(LOW * 0x20) & !word;
-        let del = word ^ (LOW * 0x7f);
-        let is_del = del.wrapping_sub(LOW) & !del;
-        control |= (below_space | is_del) & HIGH;
-        high_bits |= word & HIGH;
-    }
-    let (tail_control, tail_ascii) = chunks
-        .remainder()
-        .iter()
-        .fold((false, true), |(control, ascii), &b| {
-            (control | is_control_byte(b), ascii & b.is_ascii())
-        });
-    (control != 0 || tail_control, high_bits == 0 && tail_ascii)
 }
 
 fn is_control_byte(b: u8) -> bool {
@@ -305,10 +323,7 @@ fn basic_token(value: &[u8]) -> Result<&[u8], ParseError> {
 /// standard base64 alphabet (RFC 4648 §4), which is all Basic uses.
 fn is_token68(token: &[u8]) -> bool {
     let body_end = token.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
-    body_end > 0
-        && token[..body_end]
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+    body_end > 0 && token[..body_end].iter().all(|&b| in_alphabet(b))
 }
 
 #[cfg(test)]
