@@ -51,6 +51,7 @@ pub(crate) fn in_alphabet(byte: u8) -> bool {
 
 /// How many octets `token` decodes to, if its length and padding allow it to be a token at all
 /// (a whole number of groups, at least one); what to size [`decode`]'s output by.
+#[inline]
 pub(crate) fn decoded_len(token: &[u8]) -> Option<usize> {
     let (groups, []) = token.as_chunks::<4>() else {
         return None; // not a whole number of groups: padding missing
@@ -63,25 +64,18 @@ pub(crate) fn decoded_len(token: &[u8]) -> Option<usize> {
     Some(groups.len() * 3 - padding)
 }
 
-/// How many bytes past the octets [`decode`] writes (as zeros): it stores whole words.
+/// How many bytes past the octets [`decode`] writes (as zeros): it stores the last groups as
+/// whole words.
 pub(crate) const ROOM: usize = 3;
 
 /// Decodes `token` into `out`, which must hold [`decoded_len`] plus [`ROOM`] bytes; `false` when
 /// the token is not canonical padded standard base64 (or `out` is too small).
 ///
-/// Two groups at a time, as one word: a third of the stores that writing the octets one by one
-/// takes. Each store runs up to three bytes past its octets, which the next store, or the zeros
-/// of the padding, covers. `observe` is shown the octets as they are produced, so that whoever
-/// must inspect every one needs no second pass over the secret: up to six at a time, packed
-/// big-endian into the low bytes of a `u64` (first octet highest, higher bytes zero), with their
-/// count and the offset of the first. What it is shown for a token that turns out invalid is
-/// meaningless.
+/// Two groups, six octets, at a time. The odd group and the last are each stored as a word that
+/// runs up to three bytes past its octets, which the next store, or the zeros of the padding,
+/// covers.
 #[inline]
-pub(crate) fn decode(
-    token: &[u8],
-    out: &mut [u8],
-    mut observe: impl FnMut(u64, u32, usize),
-) -> bool {
+pub(crate) fn decode(token: &[u8], out: &mut [u8]) -> bool {
     let (groups, []) = token.as_chunks::<4>() else {
         return false;
     };
@@ -95,30 +89,24 @@ pub(crate) fn decode(
     }
     let mut outside = last_bits;
     let (pairs, odd_group) = body.as_chunks::<2>();
-    for (index, &[first, second]) in pairs.iter().enumerate() {
+    for (&[first, second], octets) in pairs.iter().zip(out.as_chunks_mut::<6>().0) {
         let (first, second) = (group_bits(first), group_bits(second));
         // Validity is accumulated and checked once, so the loop has no branches to mispredict.
         outside |= first | second;
-        let bits = (u64::from(first & 0xFF_FFFF) << 24) | u64::from(second & 0xFF_FFFF);
-        store(out, 6 * index, (bits << 16).to_be_bytes());
-        observe(bits, 6, 6 * index);
+        // Bits above the 24 a group carries are only set for an invalid one, whose octets do
+        // not matter; those of `first` fall outside the six octets kept.
+        let bits = (u64::from(first) << 24) | u64::from(second);
+        let [_, _, rest @ ..] = bits.to_be_bytes();
+        *octets = rest;
     }
     if let [group] = odd_group {
         let bits = group_bits(*group);
         outside |= bits;
-        let bits = bits & 0xFF_FFFF;
         store(out, body_len - 3, (bits << 8).to_be_bytes());
-        observe(u64::from(bits), 3, body_len - 3);
     }
     // The bits of a padded group past its octets are zero (or `outside` says it is invalid),
     // so this store leaves zeros after the octets.
-    let last_bits = last_bits & 0xFF_FFFF;
     store(out, body_len, (last_bits << 8).to_be_bytes());
-    observe(
-        u64::from(last_bits >> (8 * (3 - last_len))),
-        last_len,
-        body_len,
-    );
     outside & OUTSIDE == 0
 }
 
@@ -178,7 +166,7 @@ mod tests {
 
     fn ours(token: &[u8]) -> Option<Vec<u8>> {
         let mut out = vec![0; decoded_len(token)? + ROOM];
-        let valid = decode(token, &mut out, |_, _, _| {});
+        let valid = decode(token, &mut out);
         out.truncate(decoded_len(token)?);
         valid.then_some(out)
     }
@@ -214,37 +202,14 @@ mod tests {
         }
     }
 
-    /// The octets `decode` shows its observer, unpacked, checking that the bytes above them
-    /// are zero as promised.
-    fn observed(token: &[u8]) -> Vec<u8> {
-        let mut seen = Vec::new();
-        let mut out = vec![0; decoded_len(token).unwrap_or(0) + ROOM];
-        let _ = decode(token, &mut out, |word, count, offset| {
-            assert_eq!(offset, seen.len(), "offsets count the octets before");
-            assert!((1..=6).contains(&count), "{count} octets at once");
-            assert_eq!(
-                word.checked_shr(8 * count).unwrap_or(0),
-                0,
-                "bytes above the octets are zero"
-            );
-            seen.extend((0..count).rev().map(|i| (word >> (8 * i)) as u8));
-        });
-        seen
-    }
-
     proptest! {
         #[test]
         fn the_room_after_the_octets_is_left_zero(data in proptest::collection::vec(any::<u8>(), 1..100)) {
-            // What lets the octets and the room be validated as UTF-8 in one go.
+            // What lets the octets and the padding be copied as text in one go.
             let token = STANDARD.encode(&data);
             let mut out = vec![0; data.len() + ROOM];
-            prop_assert!(decode(token.as_bytes(), &mut out, |_, _, _| ()));
+            prop_assert!(decode(token.as_bytes(), &mut out));
             prop_assert!(out[data.len()..].iter().all(|&b| b == 0));
-        }
-
-        #[test]
-        fn the_observer_sees_every_decoded_octet_in_order(data in proptest::collection::vec(any::<u8>(), 1..200)) {
-            prop_assert_eq!(observed(STANDARD.encode(&data).as_bytes()), data);
         }
 
         #[test]

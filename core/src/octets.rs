@@ -1,5 +1,5 @@
-//! What decoded credentials contain, gathered while they are decoded: where the first `:` is,
-//! whether any octet is a control character, and whether all are ASCII.
+//! What decoded credentials contain: where the first `:` is, whether any octet is a control
+//! character, and whether all are ASCII; found in one pass, eight octets at a time.
 //!
 //! `:` and the control characters (below 0x20, and 0x7F) are single bytes below 0x80 both in
 //! UTF-8, where they never occur inside a multi-byte sequence, and in ISO-8859-1; so what is
@@ -9,102 +9,99 @@
 const LOW: u64 = 0x0101_0101_0101_0101;
 /// Every byte's top bit.
 const HIGH: u64 = LOW * 0x80;
-/// Every byte 0x7F.
-const LOW_SEVEN: u64 = LOW * 0x7F;
+/// Bytes per word.
+const WORD: usize = 8;
 
-/// Accumulates what the octets pushed so far contain, several octets per step.
-///
-/// Two words of state, so that a decoding loop that feeds it keeps them in registers.
+/// What one pass over the octets found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct OctetScan {
-    /// `usize::MAX` until a colon is seen: cheaper to keep up to date than an `Option`.
-    first_colon: usize,
-    /// In any byte: the top bit set once a control character has been seen, the next bit once
-    /// an octet above 0x7F has.
-    flags: u64,
+    first_colon: Option<usize>,
+    /// Nonzero if a control character was seen.
+    control: u64,
+    /// The OR of all octets: its top bits say whether any was above 0x7F.
+    any: u64,
 }
 
 impl OctetScan {
-    /// Nothing seen yet.
-    pub(crate) const fn new() -> Self {
-        Self {
-            first_colon: usize::MAX,
-            flags: 0,
+    /// Scans the first `len` octets of `padded`, a whole number of words (their length rounded
+    /// up to one), read a word at a time; the padding is not looked at.
+    #[inline]
+    pub(crate) fn of_padded(padded: &[u8], len: usize) -> Self {
+        let mut scan = Self {
+            first_colon: None,
+            control: 0,
+            any: 0,
+        };
+        let (words, _) = padded.as_chunks::<WORD>();
+        let full = len / WORD;
+        let (whole, partial) = words.split_at(full.min(words.len()));
+        for (index, &word) in whole.iter().enumerate() {
+            scan.push(u64::from_le_bytes(word), WORD * index);
         }
+        let rest = len % WORD;
+        if rest > 0 {
+            if let Some(&word) = partial.first() {
+                // The padding becomes 'A', which is none of the things looked for.
+                let padding = (LOW * u64::from(b'A')) << (8 * rest);
+                let octets = u64::from_le_bytes(word) & !(u64::MAX << (8 * rest));
+                scan.push(octets | padding, WORD * full);
+            }
+        }
+        scan.control &= HIGH;
+        scan
     }
 
-    /// Takes `count` octets (1 to 8), the first at `offset`, packed big-endian into the low
-    /// bytes of `word` (first octet highest); the bytes above them must be zero.
+    /// Takes eight octets, the first at `offset`, little-endian in `word` (first octet lowest).
     #[inline(always)]
-    pub(crate) fn push(&mut self, word: u64, count: u32, offset: usize) {
-        debug_assert!((1..=8).contains(&count) && word.checked_shr(8 * count).unwrap_or(0) == 0);
-        // The unused bytes become 'A', which is none of the things looked for.
-        let word = word | (LOW * u64::from(b'A')).checked_shl(8 * count).unwrap_or(0);
-        // A byte below 0x20 borrows when 0x20 is subtracted from it and has its top bit clear;
-        // DEL is the byte that XOR 0x7F makes zero, which borrows when 1 is subtracted. A borrow
-        // can only flag bytes above a real one, so "any" is exact.
-        let below_space = word.wrapping_sub(LOW * 0x20) & !word;
-        let del = word ^ LOW_SEVEN;
-        let del = del.wrapping_sub(LOW) & !del;
-        self.flags |= ((below_space | del) & HIGH) | ((word & HIGH) >> 1);
-        let colons = exact_zero_bytes(word ^ (LOW * u64::from(b':')));
-        if colons != 0 {
-            // The highest flagged byte is the first colon; above the octets are 8 - count bytes.
-            let index = colons.leading_zeros() / 8 - (8 - count);
-            self.first_colon = self.first_colon.min(offset + index as usize);
-        }
-    }
-
-    /// Takes `bytes`, in words of up to `per_word`.
-    #[cfg(test)]
-    pub(crate) fn push_bytes(&mut self, bytes: &[u8], per_word: usize) {
-        for (index, chunk) in bytes.chunks(per_word).enumerate() {
-            let word = chunk
-                .iter()
-                .fold(0u64, |word, &b| (word << 8) | u64::from(b));
-            self.push(word, chunk.len() as u32, per_word * index);
+    fn push(&mut self, word: u64, offset: usize) {
+        // Octets with the top bit clear are where the three kinds of byte looked for can be. A
+        // byte below 0x20 borrows when 0x20 is subtracted from it; DEL is the byte that XOR 0x7F
+        // makes zero, and ':' the one XOR ':' does; a zero byte borrows when 1 is subtracted.
+        // A borrow can only flag bytes above a real one, so "any" is exact, and so is the lowest
+        // flag, which is the first octet.
+        let ascii = !word & HIGH;
+        let below_space = word.wrapping_sub(LOW * 0x20);
+        let del = (word ^ (LOW * 0x7F)).wrapping_sub(LOW);
+        self.control |= (below_space | del) & ascii;
+        self.any |= word;
+        let colons = (word ^ (LOW * u64::from(b':'))).wrapping_sub(LOW) & ascii;
+        if colons != 0 && self.first_colon.is_none() {
+            self.first_colon = Some(offset + (colons.trailing_zeros() / 8) as usize);
         }
     }
 
     /// Where the first `:` is, counted in octets.
     pub(crate) fn first_colon(&self) -> Option<usize> {
-        (self.first_colon != usize::MAX).then_some(self.first_colon)
+        self.first_colon
     }
 
     /// Whether any octet is below 0x20, or 0x7F.
     pub(crate) fn has_control(&self) -> bool {
-        self.flags & HIGH != 0
+        self.control != 0
     }
 
     /// Whether every octet is below 0x80.
     pub(crate) fn all_ascii(&self) -> bool {
-        self.flags & (HIGH >> 1) == 0
+        self.any & HIGH == 0
     }
-}
-
-/// The top bit of exactly those bytes of `word` that are zero.
-#[inline(always)]
-fn exact_zero_bytes(word: u64) -> u64 {
-    // Per byte, without carries between bytes: the top bit of (low seven bits + 0x7F) is set
-    // when any low bit is; OR-ing in the byte itself adds the top bit.
-    !(((word & LOW_SEVEN) + LOW_SEVEN) | word | LOW_SEVEN)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn scan(bytes: &[u8], per_word: usize) -> OctetScan {
-        let mut scan = OctetScan::new();
-        scan.push_bytes(bytes, per_word);
-        scan
+    fn scan(octets: &[u8], padding: u8) -> OctetScan {
+        let mut padded = octets.to_vec();
+        padded.resize(octets.len().next_multiple_of(WORD), padding);
+        OctetScan::of_padded(&padded, octets.len())
     }
 
     #[test]
     fn agrees_with_a_byte_by_byte_check() {
-        // Every byte value at every position of a word, with neighbours that could carry or
-        // borrow into it, alone and with a colon elsewhere (before or after it).
-        for len in 0..16 {
+        // Every byte value at every position of one, two and a part word, with neighbours that
+        // could carry or borrow into it, alone and with a colon elsewhere (before or after it),
+        // and padding that would be found if it were looked at.
+        for len in 0..20 {
             for position in 0..len {
                 for value in 0..=255u8 {
                     for filler in [b'a', 0x80, 0xff, 0x00, 0x21, 0x7e, b';', b'9'] {
@@ -114,8 +111,8 @@ mod tests {
                                 bytes[at] = b':';
                             }
                             bytes[position] = value;
-                            for per_word in [8, 7, 3] {
-                                let scan = scan(&bytes, per_word);
+                            for padding in [0x00, b':', 0x80] {
+                                let scan = scan(&bytes, padding);
                                 let expected_colon = bytes.iter().position(|&b| b == b':');
                                 assert_eq!(scan.first_colon(), expected_colon, "{bytes:?}");
                                 assert_eq!(
@@ -133,12 +130,9 @@ mod tests {
     }
 
     #[test]
-    fn counts_positions_across_words() {
-        let mut scan = OctetScan::new();
-        scan.push(u64::from_be_bytes(*b"\0\0abcdef"), 6, 0);
-        scan.push(u64::from_be_bytes(*b"\0\0\0\0\0gh:"), 3, 6);
-        scan.push(u64::from_be_bytes(*b"\0\0\0\0\0\0\0:"), 1, 9);
-        assert_eq!(scan.first_colon(), Some(8));
+    fn nothing_is_found_in_nothing() {
+        let scan = OctetScan::of_padded(b"", 0);
+        assert_eq!(scan.first_colon(), None);
         assert!(!scan.has_control());
         assert!(scan.all_ascii());
     }

@@ -9,11 +9,13 @@
 //! Everything here works on bytes, so header values from `http` 0.2, `http` 1.x or any other
 //! framework's own types fit without conversion.
 
+use zeroize::Zeroizing;
+
 use crate::base64_canonical::{decode, decoded_len, in_alphabet, ROOM};
 use crate::credentials::{Credentials, Part};
 use crate::normalize::is_nfc;
 use crate::octets::OctetScan;
-use crate::secret::{Scratch, SecretString};
+use crate::secret::{SecretString, StackScratch};
 
 /// Default for [`ParseOptions::max_header_len`]: 4096 bytes.
 pub const DEFAULT_MAX_HEADER_LEN: usize = 4096;
@@ -179,21 +181,35 @@ pub fn parse_value(value: &[u8], options: &ParseOptions) -> Result<Credentials, 
     let Some(len) = decoded_len(token) else {
         return Err(invalid_token(token));
     };
-    // Decoded into scratch space (on the stack for all but unusually long credentials) and
-    // copied once into an allocation of exactly the right size, which `Credentials` keeps.
-    let mut scratch = Scratch::new();
-    let out = scratch.zeroed(len + ROOM);
-    // What the octets contain is gathered while they are decoded, not in a second pass.
-    let mut octets = OctetScan::new();
-    if !decode(token, out, |word, count, offset| {
-        octets.push(word, count, offset);
-    }) {
+    // Decoded into scratch space, on the stack for all but unusually long credentials, and
+    // copied once into an allocation of just the right size, which `Credentials` keeps.
+    let words = (len + ROOM).div_ceil(8);
+    let mut stack = StackScratch::new();
+    if let Some(scratch) = stack.words(words) {
+        return decode_credentials(token, len, scratch, options);
+    }
+    let mut heap = Zeroizing::new(vec![0u64; words]);
+    decode_credentials(token, len, &mut heap, options)
+}
+
+/// The rest of [`parse_value`]: decodes `token`, `len` octets, into `scratch`, which has room
+/// for them and [`ROOM`] more bytes, rounded up to whole words, and reads the credentials.
+#[inline(always)]
+fn decode_credentials(
+    token: &[u8],
+    len: usize,
+    scratch: &mut [u64],
+    options: &ParseOptions,
+) -> Result<Credentials, ParseError> {
+    let out: &mut [u8] = bytemuck::cast_slice_mut(scratch);
+    if !decode(token, out) {
         return Err(invalid_token(token));
     }
-    let decoded = &out[..len];
-    // The octets and the zeros after them up to a whole word: what the credentials are copied
-    // from, so that their buffer wipes a word at a time.
+    // The octets, and the zeros after them up to a whole word: what is scanned, and what the
+    // credentials are copied from, so that their buffer wipes a word at a time.
     let padded = &out[..len.next_multiple_of(8)];
+    let decoded = &padded[..len];
+    let octets = OctetScan::of_padded(padded, len);
     if !octets.all_ascii() {
         return not_ascii(decoded, &octets, options);
     }
@@ -287,6 +303,10 @@ fn is_control_byte(b: u8) -> bool {
 /// Strips leading and trailing optional whitespace (SP, HTAB).
 fn trim_ows(value: &[u8]) -> &[u8] {
     let is_ows = |b: &u8| *b == b' ' || *b == b'\t';
+    // Nearly always there is none.
+    if !value.first().is_some_and(is_ows) && !value.last().is_some_and(is_ows) {
+        return value;
+    }
     let start = value.iter().position(|b| !is_ows(b)).unwrap_or(value.len());
     let end = value
         .iter()
@@ -297,8 +317,7 @@ fn trim_ows(value: &[u8]) -> &[u8] {
 
 /// Splits `Basic 1*SP token68` and returns the token.
 fn basic_token(value: &[u8]) -> Result<&[u8], ParseError> {
-    // What nearly every client sends: `Basic` and one space.
-    let space = if value.get(5) == Some(&b' ') && value[..5].eq_ignore_ascii_case(b"Basic") {
+    let space = if starts_with_basic_and_space(value) {
         5
     } else {
         // No space at all: a bare scheme, a bare token, or a TAB where the space belongs.
@@ -317,6 +336,21 @@ fn basic_token(value: &[u8]) -> Result<&[u8], ParseError> {
         return Err(ParseError::Malformed);
     }
     Ok(token)
+}
+
+/// Whether `value` starts with `Basic` (in any case) and one space: what nearly every client
+/// sends, checked as one word.
+#[inline]
+fn starts_with_basic_and_space(value: &[u8]) -> bool {
+    let Some(&start) = value.first_chunk::<6>() else {
+        return false;
+    };
+    // Setting bit 0x20 lowercases a letter; only 'B' and 'b' become 'b', and so on. The space
+    // is compared as it is, or NUL would pass for it.
+    const LETTERS: u64 = 0x20_2020_2020;
+    let mut word = [0u8; 8];
+    word[..6].copy_from_slice(&start);
+    (u64::from_le_bytes(word) | LETTERS) == u64::from_le_bytes(*b"basic \0\0")
 }
 
 /// `token68 = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`, restricted to the

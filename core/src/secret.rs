@@ -1,76 +1,59 @@
-//! Memory for secrets that is overwritten with zeros when dropped: [`Scratch`] space to decode
-//! credentials into, and the [`SecretString`] they end up in.
+//! Memory for secrets that is overwritten with zeros when dropped: [`StackScratch`] space to
+//! decode credentials into, and the [`SecretString`] they end up in.
 //!
-//! Both clear memory with volatile writes a word at a time. Not `zeroize::Zeroizing<String>`,
-//! which writes one byte at a time, nor `zeroize::zeroize_bytes` and the slice impls, which call
-//! `memset`: on some x86-64 processors its masked vector store for buffers of this size stalls
-//! the allocations that follow. Every parsed `Authorization` header drops one of each, and either
-//! cost more than decoding the base64 did.
+//! Every parsed `Authorization` header drops one of each, so clearing them is on the request
+//! path, and is done a word at a time: volatile word writes for the scratch space, plain writes
+//! behind `zeroize::optimization_barrier` for the string (through its own methods, see
+//! [`SecretString`]). Not `zeroize::Zeroizing<String>`, which writes one byte at a time, nor the
+//! `zeroize` impls for slices, which call `memset`: on some x86-64 processors its masked vector
+//! store for buffers of this size stalls the allocations that follow. Either cost more than
+//! decoding the base64 did.
 
 use std::fmt;
 
 use zeroize::Zeroize;
 
-/// Bytes per word of the buffers.
-const WORD: usize = std::mem::size_of::<u64>();
-
 /// How many words of scratch space live on the stack: enough for the credentials of nearly
 /// every request (up to 125 decoded bytes), so those need no allocation to decode.
-const STACK_WORDS: usize = 16;
+pub(crate) const STACK_WORDS: usize = 16;
 
-/// Space to decode a secret into: on the stack when it is small, on the heap otherwise; wiped
-/// when dropped. It lives where it is created, so the secret is never moved.
-pub(crate) struct Scratch {
-    stack: [u64; STACK_WORDS],
-    /// How many words of `stack` are in use.
-    stack_used: usize,
-    heap: Vec<u64>,
-}
+/// Words on the stack to decode a secret into, wiped when dropped. It lives where it is
+/// created, so the secret is never moved.
+pub(crate) struct StackScratch([u64; STACK_WORDS]);
 
-impl Scratch {
-    /// No space in use yet.
-    #[inline]
+impl StackScratch {
+    /// Zeroed words.
+    #[inline(always)]
     pub(crate) fn new() -> Self {
-        Self {
-            stack: [0; STACK_WORDS],
-            stack_used: 0,
-            heap: Vec::new(),
-        }
+        Self([0; STACK_WORDS])
     }
 
-    /// At least `len` zero bytes: whole words. Call once.
-    #[inline]
-    pub(crate) fn zeroed(&mut self, len: usize) -> &mut [u8] {
-        let words = len.div_ceil(WORD);
-        let words: &mut [u64] = if words <= STACK_WORDS {
-            self.stack_used = words;
-            &mut self.stack[..words]
-        } else {
-            self.heap = vec![0; words];
-            &mut self.heap
-        };
-        bytemuck::cast_slice_mut(words)
+    /// The first `count` words, if there are that many.
+    #[inline(always)]
+    pub(crate) fn words(&mut self, count: usize) -> Option<&mut [u64]> {
+        self.0.get_mut(..count)
     }
-}
 
-impl Scratch {
-    /// Overwrites the space used with zeros.
-    #[inline]
+    /// Overwrites every word with zeros: all of them, a fixed count the compiler unrolls;
+    /// volatile, word by word, because `[u64]::zeroize` would call `memset` (see the module
+    /// note).
+    #[inline(always)]
     fn wipe(&mut self) {
-        // Word by word, volatile: `[u64]::zeroize` would call `memset` (see the module note).
-        self.stack[..self.stack_used].iter_mut().zeroize();
-        self.heap.iter_mut().zeroize();
+        self.0.iter_mut().zeroize();
     }
 }
 
-impl Drop for Scratch {
-    #[inline]
+impl Drop for StackScratch {
+    #[inline(always)]
     fn drop(&mut self) {
         self.wipe();
     }
 }
 
-/// Text that may hold a secret.
+/// Text that may hold a secret, wiped when dropped.
+///
+/// Wiped through the string's own methods, so that it is never moved out to get at its bytes:
+/// such a copy of its fields right after they were last written makes the processor wait.
 pub(crate) struct SecretString {
     /// The text, possibly followed by NUL padding.
     text: String,
@@ -127,8 +110,7 @@ impl Clone for SecretString {
 
 impl SecretString {
     /// Overwrites the whole allocation with zeros, through the string itself: zeros are text,
-    /// and within the capacity nothing reallocates. Moving the string out to get at its bytes
-    /// would copy its fields right after they were last written, which makes the processor wait.
+    /// and within the capacity nothing reallocates.
     #[inline]
     fn wipe(&mut self) {
         const ZEROS: &str = "\0\0\0\0\0\0\0\0";
@@ -164,38 +146,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn scratch_space_is_zeroed_and_as_long_as_asked_on_the_stack_or_the_heap() {
-        for len in [
-            0,
-            1,
-            7,
-            8,
-            9,
-            STACK_WORDS * WORD,
-            STACK_WORDS * WORD + 1,
-            3000,
-        ] {
-            let mut scratch = Scratch::new();
-            let bytes = scratch.zeroed(len);
-            assert_eq!(bytes.len(), len.next_multiple_of(WORD));
-            assert!(bytes.iter().all(|&b| b == 0));
-            bytes.fill(0xA5);
-            let on_heap = len > STACK_WORDS * WORD;
-            assert_eq!(scratch.heap.is_empty(), !on_heap, "{len}");
-        }
+    fn stack_scratch_has_as_many_zero_words_as_it_holds() {
+        let mut scratch = StackScratch::new();
+        assert!(scratch.words(STACK_WORDS + 1).is_none());
+        let words = scratch.words(STACK_WORDS).unwrap();
+        assert!(words.iter().all(|&word| word == 0));
     }
 
     #[test]
-    fn dropping_scratch_space_wipes_what_was_used() {
-        let mut scratch = Scratch::new();
-        scratch.zeroed(20).fill(0xA5);
+    fn dropping_stack_scratch_wipes_it() {
+        let mut scratch = StackScratch::new();
+        scratch.words(3).unwrap().fill(u64::MAX);
         // What drop does, observed on a value that is kept.
         scratch.wipe();
-        assert!(scratch.stack.iter().all(|&word| word == 0));
-        let mut scratch = Scratch::new();
-        scratch.zeroed(1000).fill(0xA5);
-        scratch.wipe();
-        assert!(scratch.heap.iter().all(|&word| word == 0));
+        assert!(scratch.0.iter().all(|&word| word == 0));
     }
 
     #[test]

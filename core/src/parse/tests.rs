@@ -348,6 +348,15 @@ mod properties {
         }
 
         #[test]
+        fn ascii_credentials_of_every_length_round_trip(user in "[ -9;-~]{0,200}", pass in "[ -~]{0,300}") {
+            // Short and long: decoded on the stack, or (over 125 bytes) on the heap.
+            let built = Credentials::new(&user, &pass).unwrap();
+            let parsed = parse(built.to_header_value().as_bytes()).unwrap();
+            prop_assert_eq!(parsed.username(), user.as_str());
+            prop_assert_eq!(parsed.password(), pass.as_str());
+        }
+
+        #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
             let _ = parse(&bytes);
             let mut prefixed = b"Basic ".to_vec();
@@ -364,4 +373,40 @@ mod properties {
             }
         }
     }
+}
+
+#[test]
+fn credentials_either_side_of_the_stack_scratch_limit_parse_alike() {
+    // 125 decoded bytes fit the stack scratch space with the decoder's room; more go to the
+    // heap. Every length around the limit, and one near the header size limit.
+    for len in (100..=140).chain([3000]) {
+        for password in [
+            "p".repeat(len - 2),
+            format!("{}\u{e9}", "p".repeat(len - 4)),
+        ] {
+            let header = header(format!("u:{password}").as_bytes());
+            let parsed = parse(&header).unwrap();
+            assert_eq!(parsed.username(), "u");
+            assert_eq!(parsed.password(), password, "{len}");
+        }
+    }
+}
+
+#[test]
+fn the_fast_scheme_check_agrees_with_the_general_one() {
+    // Every byte at every position of the first six, against a case-insensitive comparison.
+    for position in 0..6 {
+        for value in 0..=255u8 {
+            let mut header = *b"Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==";
+            header[position] = value;
+            let expected = header[..5].eq_ignore_ascii_case(b"Basic") && header[5] == b' ';
+            assert_eq!(
+                super::starts_with_basic_and_space(&header),
+                expected,
+                "{:?}",
+                &header[..6]
+            );
+        }
+    }
+    assert!(!super::starts_with_basic_and_space(b"Basic"));
 }
