@@ -20,8 +20,9 @@ fn parse(c: &mut Criterion) {
     for (name, text) in [("valid", VALID), ("malformed", MALFORMED)] {
         let value = HeaderValue::from_static(text);
         let mut group = c.benchmark_group(format!("parse_{name}"));
+        // Both are handed the same opaque `&HeaderValue`, and take its bytes themselves.
         group.bench_function("endpoint-auth", |b| {
-            b.iter(|| parse_value(black_box(value.as_bytes()), &options).is_ok())
+            b.iter(|| parse_value(black_box(&value).as_bytes(), &options).is_ok())
         });
         group.bench_function("headers", |b| {
             b.iter(|| {
