@@ -11,7 +11,7 @@
 
 use zeroize::Zeroizing;
 
-use crate::base64_canonical::{decode, decoded_len, in_alphabet, ROOM};
+use crate::base64_canonical::{all_in_alphabet, decode, decoded_len, ROOM};
 use crate::credentials::{Credentials, Part};
 use crate::normalize::is_nfc;
 use crate::octets::OctetScan;
@@ -357,7 +357,7 @@ fn starts_with_basic_and_space(value: &[u8]) -> bool {
 /// standard base64 alphabet (RFC 4648 §4), which is all Basic uses.
 fn is_token68(token: &[u8]) -> bool {
     let body_end = token.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
-    body_end > 0 && token[..body_end].iter().all(|&b| in_alphabet(b))
+    body_end > 0 && all_in_alphabet(&token[..body_end])
 }
 
 #[cfg(test)]
