@@ -15,7 +15,8 @@ const WORD: usize = 8;
 /// What one pass over the octets found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct OctetScan {
-    first_colon: Option<usize>,
+    /// `usize::MAX` until a colon is seen: kept up to date with `min`, without a test of its own.
+    first_colon: usize,
     /// Nonzero if a control character was seen.
     control: u64,
     /// The OR of all octets: its top bits say whether any was above 0x7F.
@@ -28,7 +29,7 @@ impl OctetScan {
     #[inline]
     pub(crate) fn of_padded(padded: &[u8], len: usize) -> Self {
         let mut scan = Self {
-            first_colon: None,
+            first_colon: usize::MAX,
             control: 0,
             any: 0,
         };
@@ -47,7 +48,6 @@ impl OctetScan {
                 scan.push(octets | padding, WORD * full);
             }
         }
-        scan.control &= HIGH;
         scan
     }
 
@@ -65,14 +65,15 @@ impl OctetScan {
         self.control |= (below_space | del) & ascii;
         self.any |= word;
         let colons = (word ^ (LOW * u64::from(b':'))).wrapping_sub(LOW) & ascii;
-        if colons != 0 && self.first_colon.is_none() {
-            self.first_colon = Some(offset + (colons.trailing_zeros() / 8) as usize);
+        if colons != 0 {
+            let first_here = offset + (colons.trailing_zeros() / 8) as usize;
+            self.first_colon = self.first_colon.min(first_here);
         }
     }
 
     /// Where the first `:` is, counted in octets.
     pub(crate) fn first_colon(&self) -> Option<usize> {
-        self.first_colon
+        (self.first_colon != usize::MAX).then_some(self.first_colon)
     }
 
     /// Whether any octet is below 0x20, or 0x7F.
