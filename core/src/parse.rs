@@ -361,4 +361,6 @@ fn is_token68(token: &[u8]) -> bool {
 }
 
 #[cfg(test)]
+mod reference;
+#[cfg(test)]
 mod tests;
