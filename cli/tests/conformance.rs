@@ -1,10 +1,7 @@
 //! The conformance suite against exactly what `endpoint-auth serve` serves, on each framework,
 //! over the SQLite users store (in memory, a fresh database per case).
 
-use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::{mpsc, OnceLock};
-use std::thread;
-use std::time::Duration;
+use std::sync::OnceLock;
 
 use endpoint_auth::{Authenticator, User};
 use endpoint_auth_conformance::{Fixture, TestServer};
@@ -70,55 +67,11 @@ mod warp {
 }
 
 mod rocket {
-    use ::rocket::config::{LogLevel, Shutdown as ShutdownConfig};
-    use ::rocket::fairing::AdHoc;
-    use ::rocket::{Config, Shutdown};
-
     use super::*;
 
     fn start(authenticator: Authenticator<User>) -> TestServer {
-        let config = Config {
-            address: Ipv4Addr::LOCALHOST.into(),
-            port: 0,
-            workers: 2,
-            log_level: LogLevel::Off,
-            cli_colors: false,
-            shutdown: ShutdownConfig {
-                ctrlc: false,
-                #[cfg(unix)]
-                signals: Default::default(),
-                grace: 1,
-                mercy: 1,
-                ..Default::default()
-            },
-            ..Config::debug_default()
-        };
-        let (listening, bound) = mpsc::channel::<(u16, Shutdown)>();
-        let server = thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("a runtime for rocket");
-            runtime.block_on(async move {
-                let launched =
-                    endpoint_auth_cli::serve::rocket_app(::rocket::custom(config), authenticator)
-                        .attach(AdHoc::on_liftoff("report the port", move |rocket| {
-                            Box::pin(async move {
-                                let _ = listening.send((rocket.config().port, rocket.shutdown()));
-                            })
-                        }))
-                        .launch()
-                        .await;
-                launched.map(drop).map_err(|e| e.to_string())
-            })
-        });
-        let Ok((port, shutdown)) = bound.recv_timeout(Duration::from_secs(60)) else {
-            panic!("rocket did not launch: {:?}", server.join());
-        };
-        TestServer::new(SocketAddr::from((Ipv4Addr::LOCALHOST, port)), move || {
-            shutdown.notify();
-            let _ = server.join();
+        TestServer::spawn_rocket(move |config| {
+            endpoint_auth_cli::serve::rocket_app(::rocket::custom(config), authenticator)
         })
     }
 

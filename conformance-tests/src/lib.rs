@@ -133,6 +133,88 @@ impl TestServer {
     }
 }
 
+#[cfg(feature = "rocket")]
+impl TestServer {
+    /// Launches a rocket server under test on a thread of its own, on a fresh loopback port:
+    /// `build` gets the configuration to build it with (loopback, port 0, no log output, no
+    /// signal handlers, a short shutdown) and returns it unlaunched; it is shut down when the
+    /// `TestServer` is dropped. (Feature `rocket`.)
+    ///
+    /// ```no_run
+    /// use endpoint_auth_conformance::TestServer;
+    ///
+    /// let server = TestServer::spawn_rocket(|config| {
+    ///     // e.g. .attach(BasicAuth::new(authenticator)).mount("/", routes![...])
+    ///     rocket::custom(config)
+    /// });
+    /// # let _ = server;
+    /// ```
+    ///
+    /// # Panics
+    /// When rocket does not launch within a minute, with its error: the test cannot run then.
+    pub fn spawn_rocket<F>(build: F) -> Self
+    where
+        F: FnOnce(rocket::Config) -> rocket::Rocket<rocket::Build> + Send + 'static,
+    {
+        use rocket::config::{LogLevel, Shutdown as ShutdownConfig};
+        use rocket::fairing::AdHoc;
+
+        let config = rocket::Config {
+            address: std::net::Ipv4Addr::LOCALHOST.into(),
+            port: 0,
+            workers: 2,
+            log_level: LogLevel::Off,
+            cli_colors: false,
+            shutdown: ShutdownConfig {
+                ctrlc: false,
+                #[cfg(unix)]
+                signals: Default::default(),
+                grace: 1,
+                mercy: 1,
+                ..Default::default()
+            },
+            ..rocket::Config::debug_default()
+        };
+        let (listening, bound) = std::sync::mpsc::channel::<(u16, rocket::Shutdown)>();
+        let server = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("a tokio runtime for the server under test");
+            runtime.block_on(async move {
+                build(config)
+                    // Liftoff runs once the listener is bound, with the port it got.
+                    .attach(AdHoc::on_liftoff("report the bound port", move |rocket| {
+                        Box::pin(async move {
+                            let _ = listening.send((rocket.config().port, rocket.shutdown()));
+                        })
+                    }))
+                    .launch()
+                    .await
+                    .map(drop)
+                    // Displaying a rocket error marks it handled (rocket panics on dropping
+                    // one unseen).
+                    .map_err(|error| error.to_string())
+            })
+        });
+        let (port, shutdown) = match bound.recv_timeout(std::time::Duration::from_secs(60)) {
+            Ok(bound) => bound,
+            Err(_) => match server.join() {
+                Ok(Err(error)) => panic!("rocket did not launch: {error}"),
+                _ => panic!("rocket did not report its port"),
+            },
+        };
+        Self::new(
+            SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, port)),
+            move || {
+                shutdown.notify();
+                let _ = server.join();
+            },
+        )
+    }
+}
+
 impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
