@@ -5,7 +5,12 @@ use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 /// Whether `text` is already NFC, answered without allocating for the common cases (ASCII and
 /// most precomposed text).
 pub(crate) fn is_nfc(text: &str) -> bool {
-    if text.is_ascii() {
+    // Below U+0300, where the combining marks start, every character is NFC on its own and
+    // combines with nothing before it (a test below checks this against the tables), so text
+    // made only of those is NFC: ASCII, and the accented letters of most European languages.
+    // In UTF-8 they are exactly the text without a byte from 0xCC up. No early exit, so the
+    // compiler can take the maximum many bytes at a time.
+    if text.bytes().fold(0, u8::max) < 0xCC {
         return true;
     }
     match is_nfc_quick(text.chars()) {
@@ -35,6 +40,26 @@ pub fn to_nfc(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn below_the_combining_marks_every_character_is_nfc_and_a_starter() {
+        // What the fast path of `is_nfc` rests on.
+        for c in (0..0x300).filter_map(char::from_u32) {
+            assert_eq!(is_nfc_quick(std::iter::once(c)), IsNormalized::Yes, "{c:?}");
+            assert_eq!(
+                unicode_normalization::char::canonical_combining_class(c),
+                0,
+                "{c:?}"
+            );
+        }
+        assert!(
+            !is_nfc("A\u{30a}"),
+            "the first combining mark is not below the line"
+        );
+        assert!(is_nfc("\u{c5}ngstr\u{f6}m caf\u{e9} \u{2ff}"));
+        assert_eq!('\u{300}'.to_string().as_bytes()[0], 0xCC);
+        assert_eq!('\u{2ff}'.to_string().as_bytes()[0], 0xCB);
+    }
 
     #[test]
     fn composes_decomposed_text() {

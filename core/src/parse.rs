@@ -181,51 +181,78 @@ pub fn parse_value(value: &[u8], options: &ParseOptions) -> Result<Credentials, 
     let Some(len) = decoded_len(token) else {
         return Err(invalid_token(token));
     };
-    // Decoded into scratch space, on the stack for all but unusually long credentials, and
-    // copied once into an allocation of just the right size, which `Credentials` keeps.
-    let words = (len + ROOM).div_ceil(8);
+    // Decoded into whole words with room after the octets (see `decode`), the padding zero.
+    let padded_len = (len + ROOM).next_multiple_of(8);
     let mut stack = StackScratch::new();
-    if let Some(scratch) = stack.words(words) {
-        return decode_credentials(token, len, scratch, options);
+    if let Some(scratch) = stack.words(padded_len / 8) {
+        // Nearly all credentials: decoded on the stack, then copied once into an allocation of
+        // just the right size, which `Credentials` keeps.
+        let out: &mut [u8] = bytemuck::cast_slice_mut(scratch);
+        let octets = decode_checked(token, len, out)?;
+        if !octets.all_ascii() {
+            return not_ascii(&out[..len], &octets, options);
+        }
+        let colon = ascii_colon(&octets, &out[..len])?;
+        let padded = &out[..len.next_multiple_of(8)];
+        return match std::str::from_utf8(padded) {
+            Ok(text) => Ok(Credentials::from_joined(
+                SecretString::copy_of_padded(text, len),
+                colon,
+            )),
+            Err(_) => Err(ParseError::InvalidUtf8), // ASCII always is UTF-8
+        };
     }
-    let mut heap = Zeroizing::new(vec![0u64; words]);
-    decode_credentials(token, len, &mut heap, options)
+    long_credentials(token, len, padded_len, options)
 }
 
-/// The rest of [`parse_value`]: decodes `token`, `len` octets, into `scratch`, which has room
-/// for them and [`ROOM`] more bytes, rounded up to whole words, and reads the credentials.
-#[inline(always)]
-fn decode_credentials(
+/// [`parse_value`] for credentials too long for the stack scratch space: decoded on the heap,
+/// into the allocation that becomes the credentials'. Out of line, so that the common path stays
+/// small.
+#[cold]
+#[inline(never)]
+fn long_credentials(
     token: &[u8],
     len: usize,
-    scratch: &mut [u64],
+    padded_len: usize,
     options: &ParseOptions,
 ) -> Result<Credentials, ParseError> {
-    let out: &mut [u8] = bytemuck::cast_slice_mut(scratch);
+    let mut out = Zeroizing::new(vec![0u8; padded_len]);
+    let octets = decode_checked(token, len, &mut out)?;
+    if !octets.all_ascii() {
+        return not_ascii(&out[..len], &octets, options);
+    }
+    let colon = ascii_colon(&octets, &out[..len])?;
+    match String::from_utf8(std::mem::take(&mut *out)) {
+        Ok(padded) => Ok(Credentials::from_joined(
+            SecretString::from_padded(padded, len),
+            colon,
+        )),
+        Err(not_utf8) => {
+            *out = not_utf8.into_bytes(); // wiped as it is dropped
+            Err(ParseError::InvalidUtf8) // ASCII always is UTF-8
+        }
+    }
+}
+
+/// Decodes `token`, `len` octets, into `out` (see [`decode`] for the room it needs) and scans
+/// them.
+#[inline(always)]
+fn decode_checked(token: &[u8], len: usize, out: &mut [u8]) -> Result<OctetScan, ParseError> {
     if !decode(token, out) {
         return Err(invalid_token(token));
     }
-    // The octets, and the zeros after them up to a whole word: what is scanned, and what the
-    // credentials are copied from, so that their buffer wipes a word at a time.
-    let padded = &out[..len.next_multiple_of(8)];
-    let decoded = &padded[..len];
-    let octets = OctetScan::of_padded(padded, len);
-    if !octets.all_ascii() {
-        return not_ascii(decoded, &octets, options);
-    }
-    // What nearly every client sends. ASCII is UTF-8 and already NFC, so only the colon and
-    // control characters remain to check, and the octets become the credentials as they are.
+    Ok(OctetScan::of_padded(&out[..len.next_multiple_of(8)], len))
+}
+
+/// Where ASCII octets split into user-id and password, if they do and hold no control
+/// character. ASCII is UTF-8 and already NFC, so these are the only checks left for it.
+#[inline(always)]
+fn ascii_colon(octets: &OctetScan, decoded: &[u8]) -> Result<usize, ParseError> {
     let colon = octets.first_colon().ok_or(ParseError::MissingColon)?;
     if octets.has_control() {
         return Err(control_character(decoded, colon));
     }
-    match std::str::from_utf8(padded) {
-        Ok(text) => Ok(Credentials::from_joined(
-            SecretString::copy_of_padded(text, len),
-            colon,
-        )),
-        Err(_) => Err(ParseError::InvalidUtf8), // ASCII always is UTF-8
-    }
+    Ok(colon)
 }
 
 /// The rest of [`parse_value`] for octets that are not all ASCII: UTF-8 (normalized to NFC) or,

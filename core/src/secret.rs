@@ -78,6 +78,16 @@ impl SecretString {
         }
     }
 
+    /// The first `len` bytes of `padded`, which is `len` bytes of text followed by NULs, kept
+    /// in `padded`'s own allocation.
+    #[inline]
+    pub(crate) fn from_padded(padded: String, len: usize) -> Self {
+        debug_assert!(
+            padded.is_char_boundary(len) && padded.as_bytes()[len..].iter().all(|&b| b == 0)
+        );
+        Self { text: padded, len }
+    }
+
     /// Text appended by `build` to a string of `capacity` bytes, and what `build` returns.
     ///
     /// Appending past the capacity reallocates and would leave the old allocation unwiped, so
@@ -113,12 +123,22 @@ impl SecretString {
     /// and within the capacity nothing reallocates.
     #[inline]
     fn wipe(&mut self) {
-        const ZEROS: &str = "\0\0\0\0\0\0\0\0";
+        const WORD_OF_ZEROS: &str = "\0\0\0\0\0\0\0\0";
+        const BLOCK_OF_ZEROS: &str = concat!(
+            "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0",
+            "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"
+        );
+        const _: () = assert!(BLOCK_OF_ZEROS.len() == 64 && WORD_OF_ZEROS.len() == 8);
         let capacity = self.text.capacity();
         self.text.clear();
         self.len = 0;
-        while capacity - self.text.len() >= ZEROS.len() {
-            self.text.push_str(ZEROS);
+        // Fixed-size pieces, which compile to plain stores (a copy of a variable length would
+        // call `memcpy`): blocks for long secrets, then words, then bytes.
+        while capacity - self.text.len() >= BLOCK_OF_ZEROS.len() {
+            self.text.push_str(BLOCK_OF_ZEROS);
+        }
+        while capacity - self.text.len() >= WORD_OF_ZEROS.len() {
+            self.text.push_str(WORD_OF_ZEROS);
         }
         while self.text.len() < capacity {
             self.text.push('\0');
@@ -172,7 +192,7 @@ mod tests {
 
     #[test]
     fn wiping_text_zeroes_its_whole_allocation_without_reallocating() {
-        for capacity in [0, 1, 7, 8, 9, 40] {
+        for capacity in [0, 1, 7, 8, 9, 40, 63, 64, 65, 200] {
             let (mut text, ()) = SecretString::build(capacity, |text| {
                 text.extend(std::iter::repeat_n('x', capacity / 2));
             });
