@@ -12,13 +12,31 @@ use headers::authorization::Basic;
 use headers::{Authorization, Header};
 use http::HeaderValue;
 
+/// The seed's header: `user123@gmail.com:mySuperS3cretPassw0rd`.
 const VALID: &str = "Basic dXNlcjEyM0BnbWFpbC5jb206bXlTdXBlclMzY3JldFBhc3N3MHJk";
+/// The same with a stray `!` after the token.
 const MALFORMED: &str = "Basic dXNlcjEyM0BnbWFpbC5jb206bXlTdXBlclMzY3JldFBhc3N3MHJk!";
+/// Accented letters in both parts, UTF-8: `jos\u{e9}@example.com:caf\u{e9}-cr\u{e8}me`.
+const NON_ASCII: &str = "Basic am9zw6lAZXhhbXBsZS5jb206Y2Fmw6ktY3LDqG1l";
+/// A 200-byte credential, such as an API token used as the password: `api-client:kkk…`.
+const LONG: &str = "Basic YXBpLWNsaWVudDpra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s=";
 
 fn parse(c: &mut Criterion) {
     let options = ParseOptions::new();
-    for (name, text) in [("valid", VALID), ("malformed", MALFORMED)] {
+    for (name, text) in [
+        ("valid", VALID),
+        ("malformed", MALFORMED),
+        ("non_ascii", NON_ASCII),
+        ("long", LONG),
+    ] {
         let value = HeaderValue::from_static(text);
+        // Each peer measured on the path the name says: accepted, or refused.
+        let accepted = name != "malformed";
+        assert_eq!(parse_value(value.as_bytes(), &options).is_ok(), accepted);
+        assert_eq!(
+            Authorization::<Basic>::decode(&mut std::iter::once(&value)).is_ok(),
+            accepted
+        );
         let mut group = c.benchmark_group(format!("parse_{name}"));
         // Both are handed the same opaque `&HeaderValue`, and take its bytes themselves.
         group.bench_function("endpoint-auth", |b| {
