@@ -185,8 +185,8 @@ pub fn parse_value(value: &[u8], options: &ParseOptions) -> Result<Credentials, 
     let padded_len = (len + ROOM).next_multiple_of(8);
     let mut stack = StackScratch::new();
     if let Some(scratch) = stack.words(padded_len / 8) {
-        // Nearly all credentials: decoded on the stack, then copied once into an allocation of
-        // just the right size, which `Credentials` keeps.
+        // Nearly all credentials: decoded on the stack, then copied once, with the zeros up to a
+        // whole word, into the allocation `Credentials` keeps.
         let out: &mut [u8] = bytemuck::cast_slice_mut(scratch);
         let octets = decode_checked(token, len, out)?;
         if !octets.all_ascii() {
