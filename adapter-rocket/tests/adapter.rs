@@ -164,6 +164,22 @@ async fn assert_challenge(response: LocalResponse<'_>) {
     );
 }
 
+/// The core's 503 for a store outage, exactly.
+async fn assert_unavailable(response: LocalResponse<'_>) {
+    assert_eq!(response.status(), Status::ServiceUnavailable);
+    let headers = response.headers();
+    assert_eq!(headers.get_one("Retry-After"), Some("1"));
+    assert_eq!(headers.get_one("WWW-Authenticate"), None);
+    assert_eq!(
+        headers.get_one("Content-Type"),
+        Some("text/plain; charset=utf-8")
+    );
+    assert_eq!(
+        response.into_string().await.as_deref(),
+        Some("Service Unavailable")
+    );
+}
+
 // once per request
 
 #[get("/twice")]
@@ -333,13 +349,7 @@ async fn optional_answers_an_outage_with_503_where_rocket_option_says_none() {
         .header(basic(EMAIL, PASSWORD))
         .dispatch()
         .await;
-    assert_eq!(response.status(), Status::ServiceUnavailable);
-    assert_eq!(response.headers().get_one("Retry-After"), Some("1"));
-    assert_eq!(response.headers().get_one("WWW-Authenticate"), None);
-    assert_eq!(
-        response.into_string().await.as_deref(),
-        Some("Service Unavailable")
-    );
+    assert_unavailable(response).await;
     // Without credentials there is nothing to look up: still anonymous.
     let response = client.get("/maybe").dispatch().await;
     assert_eq!(
@@ -514,17 +524,7 @@ async fn store_outage_through_the_catcher_is_503() {
         .header(basic(EMAIL, PASSWORD))
         .dispatch()
         .await;
-    assert_eq!(response.status(), Status::ServiceUnavailable);
-    assert_eq!(response.headers().get_one("Retry-After"), Some("1"));
-    assert_eq!(response.headers().get_one("WWW-Authenticate"), None);
-    assert_eq!(
-        response.headers().get_one("Content-Type"),
-        Some("text/plain; charset=utf-8")
-    );
-    assert_eq!(
-        response.into_string().await.as_deref(),
-        Some("Service Unavailable")
-    );
+    assert_unavailable(response).await;
 }
 
 // require_credentials
