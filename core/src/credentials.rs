@@ -42,8 +42,11 @@ pub enum CredentialsError {
     #[error("the username contains ':', which Basic authentication cannot carry; choose a username without a colon")]
     ColonInUsername,
     /// RFC 7617 §2: neither part may contain control characters.
-    #[error("the {0} contains a control character (U+0000-U+001F or U+007F), which Basic authentication forbids")]
+    #[error("the {0} contains a control character (U+0000-U+001F, U+007F-U+009F), which Basic authentication forbids")]
     ControlCharacter(Part),
+    /// SPEC §1.8: a user-id must display as what it is.
+    #[error("the username contains a bidirectional formatting character (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069); remove it")]
+    BidiFormatting,
 }
 
 /// Which half of a credential pair a message is about.
@@ -65,9 +68,16 @@ impl fmt::Display for Part {
     }
 }
 
-/// RFC 7617 §2 forbids control characters: C0 (U+0000-U+001F) and DEL (U+007F).
+/// RFC 7617 §2 forbids control characters: C0 (U+0000-U+001F), DEL (U+007F) and C1
+/// (U+0080-U+009F).
 pub(crate) fn is_forbidden_control(c: char) -> bool {
-    c <= '\u{1f}' || c == '\u{7f}'
+    c <= '\u{1f}' || ('\u{7f}'..='\u{9f}').contains(&c)
+}
+
+/// Bidirectional formatting characters (SPEC §1.8): a user-id holding one would display as
+/// something other than what it is, e.g. in an administrator's list of users.
+pub(crate) fn is_bidi_formatting(c: char) -> bool {
+    matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 impl Credentials {
@@ -88,6 +98,9 @@ impl Credentials {
         }
         if password.chars().any(is_forbidden_control) {
             return Err(CredentialsError::ControlCharacter(Part::Password));
+        }
+        if username.chars().any(is_bidi_formatting) {
+            return Err(CredentialsError::BidiFormatting);
         }
         Ok(Self::from_checked_parts(username, password))
     }

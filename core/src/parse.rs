@@ -12,7 +12,7 @@
 use zeroize::Zeroizing;
 
 use crate::base64_canonical::{all_in_alphabet, decode, decoded_len, ROOM};
-use crate::credentials::{Credentials, Part};
+use crate::credentials::{is_bidi_formatting, is_forbidden_control, Credentials, Part};
 use crate::normalize::is_nfc;
 use crate::octets::OctetScan;
 use crate::secret::{SecretString, StackScratch};
@@ -112,9 +112,12 @@ pub enum ParseError {
     /// The decoded octets are not UTF-8 and the ISO-8859-1 fallback is off.
     #[error("the decoded Basic token is not valid UTF-8")]
     InvalidUtf8,
-    /// A part contains a control character (RFC 7617 §2).
+    /// A part contains a control character: C0, DEL or C1 (RFC 7617 §2).
     #[error("the {0} contains a control character")]
     ControlCharacter(Part),
+    /// The user-id contains a bidirectional formatting character (SPEC §1.8).
+    #[error("the username contains a bidirectional formatting character")]
+    BidiFormatting,
 }
 
 /// Reads `Basic` credentials from all `Authorization` field values of a request.
@@ -276,11 +279,18 @@ fn not_ascii(
         }
     };
     let colon = colon.ok_or(ParseError::MissingColon)?;
-    if octets.has_control() {
-        return Err(control_character(text.as_str().as_bytes(), colon));
-    }
     let (username, password) = text.as_str().split_at(colon);
     let password = &password[1..];
+    // Beyond ASCII, C1 controls and bidi formatting characters are possible too.
+    if username.chars().any(is_forbidden_control) {
+        return Err(ParseError::ControlCharacter(Part::Username));
+    }
+    if password.chars().any(is_forbidden_control) {
+        return Err(ParseError::ControlCharacter(Part::Password));
+    }
+    if username.chars().any(is_bidi_formatting) {
+        return Err(ParseError::BidiFormatting);
+    }
     if is_nfc(username) && is_nfc(password) {
         Ok(Credentials::from_joined(text, colon))
     } else {

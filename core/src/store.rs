@@ -186,7 +186,7 @@ pub enum AdminError {
     #[error("no user with email {0:?}")]
     UnknownUser(String),
     /// The email is empty or has surrounding whitespace or control characters.
-    #[error("invalid email {0:?}: it must be non-empty, without control characters, ':' or surrounding whitespace")]
+    #[error("invalid email {0:?}: it must be non-empty, without control or bidirectional formatting characters, ':' or surrounding whitespace")]
     InvalidEmail(String),
     /// The password hash is in a format that cannot be verified (SPEC §6).
     #[error("refused password hash for {email:?}: {error}")]
@@ -229,7 +229,9 @@ pub fn validate_email(email: &str) -> Result<(), AdminError> {
     let bad = email.is_empty()
         || email.trim() != email
         || email.contains(':')
-        || email.chars().any(crate::credentials::is_forbidden_control);
+        || email.chars().any(|c| {
+            crate::credentials::is_forbidden_control(c) || crate::credentials::is_bidi_formatting(c)
+        });
     if bad {
         Err(AdminError::InvalidEmail(email.to_owned()))
     } else {

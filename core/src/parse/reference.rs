@@ -55,12 +55,22 @@ fn reference(value: &[u8], options: &ParseOptions) -> Result<(String, String), P
         Err(not_utf8) => not_utf8.as_bytes().iter().map(|&b| char::from(b)).collect(),
     };
     let (username, password) = text.split_once(':').ok_or(ParseError::MissingColon)?;
-    let control = |part: &str| part.chars().any(|c| c < ' ' || c == '\u{7f}');
+    let control = |part: &str| {
+        part.chars()
+            .any(|c| c < ' ' || ('\u{7f}'..='\u{9f}').contains(&c))
+    };
     if control(username) {
         return Err(ParseError::ControlCharacter(Part::Username));
     }
     if control(password) {
         return Err(ParseError::ControlCharacter(Part::Password));
+    }
+    let bidi = [
+        '\u{61c}', '\u{200e}', '\u{200f}', '\u{202a}', '\u{202b}', '\u{202c}', '\u{202d}',
+        '\u{202e}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}',
+    ];
+    if username.chars().any(|c| bidi.contains(&c)) {
+        return Err(ParseError::BidiFormatting);
     }
     Ok((crate::to_nfc(username), crate::to_nfc(password)))
 }

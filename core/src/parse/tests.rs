@@ -281,6 +281,39 @@ fn rule8_control_characters_refused_in_either_part() {
 }
 
 #[test]
+fn rule8_c1_controls_refused_in_utf8_and_latin1() {
+    // U+0085 (NEXT LINE) in UTF-8, and the octet 0x85 read as ISO-8859-1.
+    for (decoded, part) in [
+        ("us\u{85}er:pw".as_bytes(), Part::Username),
+        ("user:p\u{9f}w".as_bytes(), Part::Password),
+        (&b"us\x85er:pw"[..], Part::Username),
+        (b"user:\x80", Part::Password),
+    ] {
+        assert_eq!(
+            parse(&header(decoded)).unwrap_err(),
+            ParseError::ControlCharacter(part),
+            "{decoded:?}"
+        );
+    }
+}
+
+#[test]
+fn rule8_bidi_formatting_refused_in_the_username_only() {
+    for bidi in [
+        '\u{61c}', '\u{200e}', '\u{200f}', '\u{202a}', '\u{202e}', '\u{2066}', '\u{2069}',
+    ] {
+        let decoded = format!("admin{bidi}gpj.exe:pw");
+        assert_eq!(
+            parse(&header(decoded.as_bytes())).unwrap_err(),
+            ParseError::BidiFormatting,
+            "{bidi:?}"
+        );
+        let in_password = format!("admin:p{bidi}w");
+        assert_eq!(ok(&header(in_password.as_bytes())).1, format!("p{bidi}w"));
+    }
+}
+
+#[test]
 fn rule8_space_and_non_ascii_are_not_control_characters() {
     assert_eq!(
         ok(&header("a b:\u{a0}x y\u{1f600}".as_bytes())).1,
