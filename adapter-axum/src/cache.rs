@@ -50,6 +50,14 @@ pub(crate) fn remember_user<U>(
         .push((requirements, decision.clone()));
 }
 
+/// The socket peer, as `axum::serve(…, app.into_make_service_with_connect_info::<SocketAddr>())`
+/// records it; without that every request counts as one unknown client for fair admission.
+pub(crate) fn peer(extensions: &Extensions) -> Option<std::net::IpAddr> {
+    extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip())
+}
+
 /// `authenticate_users`: the cached decision, or the core's (then cached).
 pub(crate) async fn authenticate<U>(
     parts: &mut Parts,
@@ -63,7 +71,7 @@ where
         return decision;
     }
     let decision = authenticator
-        .authenticate_headers(&parts.headers, requirements)
+        .authenticate_headers(&parts.headers, peer(&parts.extensions), requirements)
         .await
         .into_user();
     remember_user(&mut parts.extensions, requirements, &decision);

@@ -210,9 +210,11 @@ where
                     rejection: Some(rejection),
                 },
                 None => {
-                    let decision = self
-                        .authenticator
-                        .authenticate_headers(request.headers(), self.requirements);
+                    let decision = self.authenticator.authenticate_headers(
+                        request.headers(),
+                        cache::peer(request.extensions()),
+                        self.requirements,
+                    );
                     // The instance `poll_ready` readied goes with the request; a clone stays.
                     let ready = self.inner.clone();
                     State::Authenticating {

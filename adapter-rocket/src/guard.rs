@@ -38,7 +38,7 @@ use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
 use endpoint_auth::http::header::{ACCESS_CONTROL_REQUEST_METHOD, AUTHORIZATION};
-use endpoint_auth::{Credentials, Rejection, Requirements, User};
+use endpoint_auth::{Authenticator, ClientAddress, Credentials, Rejection, Requirements, User};
 use rocket::http::Status;
 use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest};
@@ -286,6 +286,21 @@ fn authorization<'a>(request: &'a Request<'_>) -> impl Iterator<Item = &'a [u8]>
         .map(str::as_bytes)
 }
 
+/// The client the core admits the request for: the socket peer (never rocket's `client_ip()`,
+/// which believes a header by default) and the forwarding fields; the core decides which to
+/// trust.
+fn client<U: Clone + Send + Sync + 'static>(
+    authenticator: &Authenticator<U>,
+    request: &Request<'_>,
+) -> ClientAddress {
+    let fields = |name: &'static str| request.headers().get(name).map(str::as_bytes);
+    authenticator.client_address(
+        request.remote().map(|peer| peer.ip()),
+        fields("Forwarded"),
+        fields("X-Forwarded-For"),
+    )
+}
+
 /// The request line and header the core's preflight exemption looks at.
 fn preflight_facts<'a>(request: &'a Request<'_>) -> (&'a [u8], bool) {
     (
@@ -337,7 +352,11 @@ where
     let cached = request
         .local_cache_async(async {
             let outcome = authenticator
-                .authenticate_user(authorization(request), R::REQUIREMENTS)
+                .authenticate_user(
+                    authorization(request),
+                    client(authenticator, request),
+                    R::REQUIREMENTS,
+                )
                 .await;
             CachedUser::<U, R> {
                 result: outcome.into_user(),

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use endpoint_auth::{
     AuditEvent, Authenticator, FailureReason, HashPolicy, MemoryStore, NewUser, PoolConfig,
-    StoreError, StoreFuture, User, UserRecord, UserStore,
+    SlotRule, StoreError, StoreFuture, User, UserRecord, UserStore,
 };
 use endpoint_auth_rocket::{
     AuthRejection, AuthUser, BasicAuth, BasicCredentials, ConfirmedUser, Optional,
@@ -63,8 +63,13 @@ impl UserStore for Switchable {
         }
     }
 
-    fn record_failure<'a>(&'a self, login: &'a str, now: SystemTime) -> StoreFuture<'a, u32> {
-        self.inner.record_failure(login, now)
+    fn reserve_failure_slot<'a>(
+        &'a self,
+        login: &'a str,
+        rule: SlotRule,
+        now: SystemTime,
+    ) -> StoreFuture<'a, Option<u32>> {
+        self.inner.reserve_failure_slot(login, rule, now)
     }
 
     fn record_success<'a>(&'a self, login: &'a str, now: SystemTime) -> StoreFuture<'a, ()> {

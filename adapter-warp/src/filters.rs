@@ -35,6 +35,14 @@ fn request_head() -> impl Filter<Extract = (Method, HeaderMap), Error = Infallib
     warp::method().and(warp::header::headers_cloned())
 }
 
+/// What `authenticate_users` reads: the request head and the socket peer (for fair admission;
+/// the core decides whether forwarding fields name the client instead).
+fn user_request_head(
+) -> impl Filter<Extract = (Method, HeaderMap, Option<std::net::SocketAddr>), Error = Infallible> + Copy
+{
+    request_head().and(warp::addr::remote())
+}
+
 /// Every `Authorization` field value, as bytes.
 fn authorization(headers: &HeaderMap) -> impl Iterator<Item = &[u8]> {
     headers
@@ -92,16 +100,20 @@ where
     U: Clone + Send + Sync + 'static,
 {
     let authenticator = authenticator.clone();
-    request_head().and_then(move |method: Method, headers: HeaderMap| {
-        let pending = (!authenticator.is_exempt_preflight_request(&method, &headers))
-            .then(|| authenticator.authenticate_headers(&headers, requirements));
-        async move {
-            match pending {
-                Some(pending) => pending.await.into_user().map_err(refuse),
-                None => Err(warp::reject::not_found()),
+    user_request_head().and_then(
+        move |method: Method, headers: HeaderMap, peer: Option<std::net::SocketAddr>| {
+            let pending =
+                (!authenticator.is_exempt_preflight_request(&method, &headers)).then(|| {
+                    authenticator.authenticate_headers(&headers, peer.map(|p| p.ip()), requirements)
+                });
+            async move {
+                match pending {
+                    Some(pending) => pending.await.into_user().map_err(refuse),
+                    None => Err(warp::reject::not_found()),
+                }
             }
-        }
-    })
+        },
+    )
 }
 
 /// [`authenticate_users`] for endpoints that also serve anonymous requests: extracts
@@ -119,17 +131,21 @@ where
     U: Clone + Send + Sync + 'static,
 {
     let authenticator = authenticator.clone();
-    request_head().and_then(move |method: Method, headers: HeaderMap| {
-        let pending = (!endpoint_auth::is_anonymous(authorization(&headers))
-            && !authenticator.is_exempt_preflight_request(&method, &headers))
-        .then(|| authenticator.authenticate_headers(&headers, requirements));
-        async move {
-            match pending {
-                Some(pending) => pending.await.into_user().map(Some).map_err(refuse),
-                None => Ok(None),
+    user_request_head().and_then(
+        move |method: Method, headers: HeaderMap, peer: Option<std::net::SocketAddr>| {
+            let pending = (!endpoint_auth::is_anonymous(authorization(&headers))
+                && !authenticator.is_exempt_preflight_request(&method, &headers))
+            .then(|| {
+                authenticator.authenticate_headers(&headers, peer.map(|p| p.ip()), requirements)
+            });
+            async move {
+                match pending {
+                    Some(pending) => pending.await.into_user().map(Some).map_err(refuse),
+                    None => Ok(None),
+                }
             }
-        }
-    })
+        },
+    )
 }
 
 /// `require_credentials=True`: extracts the well-formed [`Credentials`] of the request (Anvil's

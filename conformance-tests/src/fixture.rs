@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use endpoint_auth::{
     AdminError, Authenticator, HashPolicy, MemoryStore, NewUser, PasswordVerifier, PoolConfig,
-    StoreError, StoreFuture, User, UserAdmin, UserRecord, UserStore, Verification,
+    SlotRule, StoreError, StoreFuture, User, UserAdmin, UserRecord, UserStore, Verification,
     VerificationPool, VerifierFuture, VerifyError,
 };
 
@@ -122,12 +122,19 @@ impl UserStore for FaultyStore {
         }
     }
 
-    fn record_failure<'a>(&'a self, login: &'a str, now: SystemTime) -> StoreFuture<'a, u32> {
+    fn reserve_failure_slot<'a>(
+        &'a self,
+        login: &'a str,
+        rule: SlotRule,
+        now: SystemTime,
+    ) -> StoreFuture<'a, Option<u32>> {
         let checked = self.check();
         Box::pin(async move {
             checked?;
-            let failures = self.inner.record_failure(login, now).await?;
-            self.observe(login, |o| o.failures = Some(failures));
+            let failures = self.inner.reserve_failure_slot(login, rule, now).await?;
+            if let Some(failures) = failures {
+                self.observe(login, |o| o.failures = Some(failures));
+            }
             Ok(failures)
         })
     }

@@ -23,8 +23,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("no header", vec![]),
         ("malformed header", vec![b"Basic not-base64!"]),
     ];
+    // The socket peer; an adapter takes it from its framework.
+    let client = auth.client_address(Some([127, 0, 0, 1].into()), [], []);
     for (label, headers) in requests {
-        match pollster::block_on(auth.authenticate_user(headers, Requirements::new())) {
+        match pollster::block_on(auth.authenticate_user(headers, client, Requirements::new())) {
             AuthOutcome::User(user) => println!("{label:>16}: 200, Authenticated {}", user.email),
             AuthOutcome::Rejected(rejection) => {
                 let response = rejection.response();

@@ -25,6 +25,14 @@ pub enum AuditEvent<'a> {
         /// Its consecutive failures now.
         failures: u32,
     },
+    /// A request got a 429: other clients were waiting for verification and this client was
+    /// over its share (SPEC §5).
+    Throttled {
+        /// The username as sent.
+        username: &'a str,
+        /// Whose share it was.
+        client: crate::client::ClientAddress,
+    },
     /// A request got a 503.
     Unavailable {
         /// The username as sent, when the header could be read.

@@ -1,25 +1,32 @@
 //! [`Authenticator`]: the pipeline that turns `Authorization` header values into an
 //! [`AuthOutcome`].
 
+use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use http::HeaderValue;
 
+use crate::admission::{Admission, Refused};
 use crate::audit::{AuditEvent, AuditHook};
-use crate::cache::{CacheConfig, VerificationCache};
+use crate::builder::AuthenticatorBuilder;
+use crate::cache::{Joined, VerificationCache};
 use crate::challenge::{Realm, RealmError};
+use crate::client::{self, ClientAddress, TrustedProxy};
 use crate::credentials::Credentials;
 use crate::lockout::LockoutPolicy;
 use crate::outcome::{AuthOutcome, FailureReason, Rejection, UnavailableReason};
-use crate::parse::{parse_authorization, ParseError, ParseOptions};
-use crate::password::{HashError, HashPolicy, Verification};
-use crate::pool::{PasswordVerifier, PoolConfig, VerificationPool, VerifyError};
-use crate::store::{StoreError, UserStore};
+use crate::parse::{parse_authorization, ParseOptions};
+use crate::password::{HashError, Verification};
+use crate::pool::{PasswordVerifier, VerifyError};
+use crate::store::{SlotRule, StoreError, UserStore};
+use crate::timer;
+use crate::timing::FailureFloor;
 use crate::user::UserRecord;
 
 /// Where the current time comes from. The default reads the system clock; tests pass a fixed one
@@ -105,25 +112,60 @@ pub enum BuildError {
 }
 
 /// The users half of an authenticator: absent for credentials-only endpoints.
-struct Users<U> {
-    store: Arc<dyn UserStore<User = U>>,
-    verifier: Arc<dyn PasswordVerifier>,
-    cache: Arc<VerificationCache>,
+pub(crate) struct Users<U> {
+    pub(crate) store: Arc<dyn UserStore<User = U>>,
+    pub(crate) verifier: Arc<dyn PasswordVerifier>,
+    pub(crate) cache: Arc<VerificationCache<Attempt>>,
     /// A hash of a random password under the current policy: unknown, disabled, unconfirmed and
     /// locked users are verified against it so that they cost what a wrong password costs.
-    dummy_hash: String,
-    lockout: LockoutPolicy,
-    last_login_interval: Duration,
+    pub(crate) dummy_hash: String,
+    pub(crate) lockout: LockoutPolicy,
+    pub(crate) last_login_interval: Duration,
+    pub(crate) admission: Arc<Admission>,
+    pub(crate) floor: FailureFloor,
+    /// `Retry-After` when verification is saturated.
+    pub(crate) busy_retry_after: Duration,
 }
 
-struct Inner<U> {
-    realm: Realm,
-    parse: ParseOptions,
-    users: Option<Users<U>>,
-    clock: Arc<dyn Clock>,
-    audit: Option<Arc<dyn AuditHook>>,
-    cors_preflight: bool,
-    retry_after: Duration,
+pub(crate) struct Inner<U> {
+    pub(crate) realm: Realm,
+    pub(crate) parse: ParseOptions,
+    pub(crate) users: Option<Users<U>>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) audit: Option<Arc<dyn AuditHook>>,
+    pub(crate) cors_preflight: bool,
+    pub(crate) retry_after: Duration,
+    pub(crate) trusted_proxies: Vec<TrustedProxy>,
+}
+
+/// What one try at a password came to; identical concurrent requests share it.
+#[derive(Debug, Clone)]
+pub(crate) enum Attempt {
+    /// Checked against the stored hash, after taking failure slot number `failures`.
+    Verified {
+        verification: Verification,
+        failures: u32,
+    },
+    /// No failure slot: the account is locked (or went away meanwhile).
+    NoSlot,
+    /// Admission refused it.
+    NotAdmitted(Refused),
+    /// The store could not answer.
+    StoreDown(StoreError),
+    /// The verifier could not answer.
+    VerifierFailed(VerifyError),
+}
+
+impl Attempt {
+    fn matched(&self) -> bool {
+        matches!(
+            self,
+            Attempt::Verified {
+                verification: Verification { matched: true, .. },
+                ..
+            }
+        )
+    }
 }
 
 /// HTTP Basic authentication of endpoints, in Anvil's two modes.
@@ -138,8 +180,12 @@ struct Inner<U> {
 /// Cloning is cheap (one `Arc`); build one per realm and share it.
 ///
 /// # Driving contract (for adapter authors)
-/// 1. Hand over every `Authorization` field value of the request, as bytes, in order.
-/// 2. Await the outcome of `authenticate_user` (or take that of `require_credentials`).
+/// 1. Hand over every `Authorization` field value of the request, as bytes, in order, and the
+///    [`ClientAddress`] that [`client_address`](Self::client_address) makes of the socket peer
+///    and the forwarding fields.
+/// 2. Await the outcome of `authenticate_user` (or take that of `require_credentials`). Drop the
+///    future when the client goes away: a request still waiting for verification then leaves
+///    the queue unverified.
 /// 3. On [`AuthOutcome::Rejected`], answer [`Rejection::response`] and do not run the handler.
 ///    Decide nothing yourself: the status, headers and body come from the core.
 /// 4. Before all that, if [`is_exempt_preflight`](Self::is_exempt_preflight) says so, pass the
@@ -162,18 +208,19 @@ struct Inner<U> {
 ///     .unwrap();
 ///
 /// let header = b"Basic dXNlcjEyM0BnbWFpbC5jb206bXlTdXBlclMzY3JldFBhc3N3MHJk";
-/// let outcome = pollster::block_on(auth.authenticate_user([&header[..]], Requirements::new()));
+/// let client = auth.client_address(Some([192, 0, 2, 7].into()), [], []);
+/// let outcome = pollster::block_on(auth.authenticate_user([&header[..]], client, Requirements::new()));
 /// match outcome {
 ///     AuthOutcome::User(user) => assert_eq!(user.email, "user123@gmail.com"),
 ///     other => panic!("{other:?}"),
 /// }
 ///
-/// let refused = pollster::block_on(auth.authenticate_user([], Requirements::new()));
+/// let refused = pollster::block_on(auth.authenticate_user([], client, Requirements::new()));
 /// let AuthOutcome::Rejected(rejection) = refused else { panic!() };
 /// assert_eq!(rejection.status(), 401);
 /// ```
 pub struct Authenticator<U> {
-    inner: Arc<Inner<U>>,
+    pub(crate) inner: Arc<Inner<U>>,
 }
 
 impl<U> Clone for Authenticator<U> {
@@ -214,6 +261,7 @@ impl Authenticator<NoUser> {
                 audit: None,
                 cors_preflight: false,
                 retry_after: Duration::from_secs(1),
+                trusted_proxies: Vec::new(),
             }),
         })
     }
@@ -298,14 +346,54 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
         )
     }
 
+    /// The client a request is admitted for (SPEC §5): the socket `peer`, or — only when the
+    /// peer is one of the [trusted proxies](AuthenticatorBuilder::trusted_proxies) — the address
+    /// it forwarded in `Forwarded` (RFC 7239) or, without that, `X-Forwarded-For`. Pass every
+    /// field value of each, as bytes; `None` for a peer that is not known.
+    pub fn client_address<'a>(
+        &self,
+        peer: Option<IpAddr>,
+        forwarded: impl IntoIterator<Item = &'a [u8]>,
+        x_forwarded_for: impl IntoIterator<Item = &'a [u8]>,
+    ) -> ClientAddress {
+        client::resolve(
+            &self.inner.trusted_proxies,
+            peer,
+            forwarded,
+            x_forwarded_for,
+        )
+    }
+
+    /// [`client_address`](Self::client_address) over an `http` 1.x header map.
+    pub fn client_address_from_headers(
+        &self,
+        peer: Option<IpAddr>,
+        headers: &http::HeaderMap,
+    ) -> ClientAddress {
+        self.client_address(
+            peer,
+            headers
+                .get_all(http::header::FORWARDED)
+                .iter()
+                .map(HeaderValue::as_bytes),
+            headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .map(HeaderValue::as_bytes),
+        )
+    }
+
     /// `authenticate_users` mode: the stored user whose credentials the request carries, or a
-    /// rejection (the uniform 401, or a 503 when the store or the verifier cannot answer).
+    /// rejection (the uniform 401; a 429 when `client` is over its share of the verification
+    /// queue while others wait; a 503 when the store or verification cannot answer).
     ///
     /// The header is read before this returns; the returned future owns everything it needs
-    /// (`'static`), so it can be awaited or spawned anywhere.
+    /// (`'static`), so it can be awaited or spawned anywhere. Dropping it abandons the request:
+    /// if it is still waiting for verification, it is never verified.
     pub fn authenticate_user<'a, I>(
         &self,
         authorization: I,
+        client: ClientAddress,
         requirements: Requirements,
     ) -> AuthenticateFuture<U>
     where
@@ -314,14 +402,26 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
         let parsed = parse_authorization(authorization, &self.inner.parse);
         let this = self.clone();
         AuthenticateFuture {
-            inner: Box::pin(async move { this.authenticate_parsed(parsed, requirements).await }),
+            inner: Box::pin(async move {
+                match parsed {
+                    Ok(credentials) => {
+                        this.authenticate_parsed(credentials, client, requirements)
+                            .await
+                    }
+                    Err(error) => AuthOutcome::Rejected(
+                        this.unauthorized(None, FailureReason::BadHeader(error)),
+                    ),
+                }
+            }),
         }
     }
 
-    /// [`authenticate_user`](Self::authenticate_user) over an `http` 1.x header map.
+    /// [`authenticate_user`](Self::authenticate_user) over an `http` 1.x request's headers and
+    /// its socket peer.
     pub fn authenticate_headers(
         &self,
         headers: &http::HeaderMap,
+        peer: Option<IpAddr>,
         requirements: Requirements,
     ) -> AuthenticateFuture<U> {
         self.authenticate_user(
@@ -329,173 +429,381 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
                 .get_all(http::header::AUTHORIZATION)
                 .iter()
                 .map(HeaderValue::as_bytes),
+            self.client_address_from_headers(peer, headers),
             requirements,
         )
     }
 
+    /// Raises the failure-time floor (SPEC §3) to cover `stored_hash` before any request shows
+    /// it — e.g. after importing users whose bcrypt hashes are dearer than the default argon2id:
+    /// otherwise the first wrong password tried against one is answered a little later than the
+    /// refusals before it. Stored hashes are noted anyway as their records are read.
+    pub fn expect_hash(&self, stored_hash: &str) {
+        if let Some(users) = &self.inner.users {
+            users.floor.note_hash(stored_hash);
+        }
+    }
+
     async fn authenticate_parsed(
         &self,
-        parsed: Result<Credentials, ParseError>,
+        credentials: Credentials,
+        client: ClientAddress,
         requirements: Requirements,
     ) -> AuthOutcome<U> {
-        let credentials = match parsed {
-            Ok(credentials) => credentials,
-            Err(error) => {
-                return AuthOutcome::Rejected(
-                    self.unauthorized(None, FailureReason::BadHeader(error)),
-                )
-            }
-        };
         let Some(users) = &self.inner.users else {
             return AuthOutcome::Rejected(
                 self.unavailable(Some(&credentials), UnavailableReason::NoUserStore),
             );
         };
+        let started = Instant::now();
         let now = self.inner.clock.now();
         let lookup = credentials.username().trim();
         let record = match users.store.find_user(lookup).await {
             Ok(record) => record,
             Err(error) => return self.store_unavailable(&credentials, error),
         };
-        let Some(record) = record else {
+        let Some(mut record) = record else {
+            let refusal = Refusal::new(lookup, FailureReason::UnknownUser, started, now);
             return self
-                .refuse_after_dummy(users, &credentials, FailureReason::UnknownUser, now)
+                .refuse_uniformly(users, &credentials, client, refusal)
                 .await;
         };
         if let Some(reason) = gate(&record, requirements, &users.lockout, now) {
+            let refusal = Refusal::new(&record.login, reason, started, now);
             return self
-                .refuse_after_dummy(users, &credentials, reason, now)
+                .refuse_uniformly(users, &credentials, client, refusal)
                 .await;
         }
-        let Some(stored_hash) = record.password_hash.as_deref() else {
+        let Some(stored_hash) = record.password_hash.take() else {
+            let refusal = Refusal::new(&record.login, FailureReason::NoPassword, started, now);
             return self
-                .refuse_after_dummy(users, &credentials, FailureReason::NoPassword, now)
+                .refuse_uniformly(users, &credentials, client, refusal)
                 .await;
         };
-        let verification = users
-            .cache
-            .verify(
-                &*users.verifier,
-                &record.login,
-                credentials.password(),
-                stored_hash,
-                now,
-            )
-            .await;
-        match verification {
-            Ok(Verification {
-                matched: true,
-                needs_rehash,
-            }) => {
-                self.record_success(users, &record, &credentials, stored_hash, needs_rehash, now)
+        let stored_hash = stored_hash.as_str();
+        users.floor.note_hash(stored_hash);
+        let fingerprint =
+            users
+                .cache
+                .fingerprint(&record.login, credentials.password(), stored_hash);
+        let (attempt, led) = match users.cache.join(fingerprint, now).await {
+            Joined::Cached => {
+                let needs_rehash = users.verifier.needs_rehash(stored_hash);
+                return self
+                    .succeed(
+                        users,
+                        record,
+                        &credentials,
+                        stored_hash,
+                        needs_rehash,
+                        false,
+                        now,
+                    )
                     .await;
-                self.audit(&AuditEvent::Authenticated {
-                    username: credentials.username(),
-                });
-                AuthOutcome::User(record.user)
             }
-            Ok(Verification { matched: false, .. }) => {
-                self.record_failure(users, &record, &credentials, now).await
+            Joined::Shared(attempt) => (attempt, false),
+            Joined::Lead(leader) => {
+                let attempt = self
+                    .attempt(
+                        users,
+                        &record,
+                        &credentials,
+                        stored_hash,
+                        client,
+                        started,
+                        now,
+                    )
+                    .await;
+                if let Some(leader) = leader {
+                    leader.finish(&attempt, attempt.matched(), now);
+                }
+                (attempt, true)
             }
-            Err(VerifyError::Hash(error)) => {
-                tracing::error!(
-                    login = %record.login,
-                    %error,
-                    "stored password hash cannot be verified; replace it (the store should have refused it)"
-                );
-                AuthOutcome::Rejected(
-                    self.unauthorized(Some(&credentials), FailureReason::UnusableHash(error)),
-                )
+        };
+        match attempt {
+            Attempt::Verified {
+                verification:
+                    Verification {
+                        matched: true,
+                        needs_rehash,
+                    },
+                ..
+            } => {
+                if led {
+                    self.succeed(
+                        users,
+                        record,
+                        &credentials,
+                        stored_hash,
+                        needs_rehash,
+                        true,
+                        now,
+                    )
+                    .await
+                } else {
+                    // The leader recorded the login; this request shares its answer.
+                    self.audit(&AuditEvent::Authenticated {
+                        username: credentials.username(),
+                    });
+                    AuthOutcome::User(record.user)
+                }
             }
-            Err(error) => AuthOutcome::Rejected(
-                self.unavailable(Some(&credentials), UnavailableReason::Verifier(error)),
-            ),
-        }
-    }
-
-    /// Spends one verification against the dummy hash, then refuses: unknown, disabled,
-    /// unconfirmed and locked accounts cost what a wrong password costs (SPEC §3).
-    async fn refuse_after_dummy(
-        &self,
-        users: &Users<U>,
-        credentials: &Credentials,
-        reason: FailureReason,
-        now: SystemTime,
-    ) -> AuthOutcome<U> {
-        let spent = users
-            .cache
-            .verify(
-                &*users.verifier,
-                credentials.username(),
-                credentials.password(),
-                &users.dummy_hash,
-                now,
-            )
-            .await;
-        if let Err(error @ (VerifyError::Busy { .. } | VerifyError::WorkerGone)) = spent {
-            // Answering 401 here without having done the work would reveal that the account is
-            // not a normal one; shed the request like any other under overload.
-            return AuthOutcome::Rejected(
-                self.unavailable(Some(credentials), UnavailableReason::Verifier(error)),
-            );
-        }
-        AuthOutcome::Rejected(self.unauthorized(Some(credentials), reason))
-    }
-
-    async fn record_failure(
-        &self,
-        users: &Users<U>,
-        record: &UserRecord<U>,
-        credentials: &Credentials,
-        now: SystemTime,
-    ) -> AuthOutcome<U> {
-        match users.store.record_failure(&record.login, now).await {
-            Ok(failures) => {
-                if users
-                    .lockout
-                    .locked_until(failures, Some(now), now)
-                    .is_some()
+            Attempt::Verified { failures, .. } => {
+                if led
+                    && users
+                        .lockout
+                        .locked_until(failures, Some(now), now)
+                        .is_some()
                 {
-                    tracing::warn!(login = %record.login, failures, "account locked after repeated wrong passwords");
+                    tracing::warn!(login = %log_name(&record.login), failures, "account locked after repeated wrong passwords");
                     self.audit(&AuditEvent::LockedOut {
                         login: &record.login,
                         failures,
                     });
                 }
+                self.pad(users, started).await;
                 AuthOutcome::Rejected(
-                    self.unauthorized(Some(credentials), FailureReason::WrongPassword),
+                    self.unauthorized(Some(&credentials), FailureReason::WrongPassword),
                 )
             }
-            // A failure that cannot be counted must not be answered as an ordinary 401, or an
-            // attacker could guess on without ever reaching the lockout.
-            Err(error) => self.store_unavailable(credentials, error),
+            Attempt::NoSlot => {
+                // Locked since the record was read: refused like any locked account, after the
+                // same work. The store was written to already.
+                let lockout = &users.lockout;
+                let reason = match lockout.locked_until(lockout.get_max_failures(), Some(now), now)
+                {
+                    Some(lock) => FailureReason::LockedOut(lock),
+                    // Removed meanwhile.
+                    None => FailureReason::UnknownUser,
+                };
+                let refusal = Refusal {
+                    probe_store: false,
+                    ..Refusal::new(&record.login, reason, started, now)
+                };
+                self.refuse_uniformly(users, &credentials, client, refusal)
+                    .await
+            }
+            Attempt::NotAdmitted(refused) => {
+                self.not_admitted(users, &credentials, client, refused)
+            }
+            Attempt::StoreDown(error) => self.store_unavailable(&credentials, error),
+            Attempt::VerifierFailed(VerifyError::Hash(error)) => {
+                tracing::error!(
+                    login = %log_name(&record.login),
+                    %error,
+                    "stored password hash cannot be verified; replace it (the store should have refused it)"
+                );
+                self.pad(users, started).await;
+                AuthOutcome::Rejected(
+                    self.unauthorized(Some(&credentials), FailureReason::UnusableHash(error)),
+                )
+            }
+            Attempt::VerifierFailed(error) => AuthOutcome::Rejected(
+                self.unavailable(Some(&credentials), UnavailableReason::Verifier(error)),
+            ),
         }
     }
 
-    async fn record_success(
+    /// One try at the password (SPEC §4, §5): take a failure slot in the store first, so that
+    /// however many requests race no more wrong passwords are verified than the lockout allows;
+    /// then wait for a verification permit in the client's turn; then verify.
+    #[allow(clippy::too_many_arguments)]
+    async fn attempt(
         &self,
         users: &Users<U>,
         record: &UserRecord<U>,
         credentials: &Credentials,
         stored_hash: &str,
-        needs_rehash: bool,
+        client: ClientAddress,
+        started: Instant,
         now: SystemTime,
-    ) {
+    ) -> Attempt {
+        let rule = users.lockout.slot_rule(now);
+        let failures = match users
+            .store
+            .reserve_failure_slot(&record.login, rule, now)
+            .await
+        {
+            Ok(Some(failures)) => failures,
+            Ok(None) => return Attempt::NoSlot,
+            Err(error) => return Attempt::StoreDown(error),
+        };
+        users.floor.observe_store(started.elapsed());
+        let permit = match users.admission.acquire(client.admission_key()).await {
+            Ok(permit) => permit,
+            Err(refused) => return Attempt::NotAdmitted(refused),
+        };
+        let verifying = Instant::now();
+        let result = users
+            .verifier
+            .verify(credentials.password(), stored_hash)
+            .await;
+        drop(permit);
+        match result {
+            Ok(verification) => {
+                users
+                    .floor
+                    .observe_verification(stored_hash, verifying.elapsed());
+                Attempt::Verified {
+                    verification,
+                    failures,
+                }
+            }
+            Err(error) => Attempt::VerifierFailed(error),
+        }
+    }
+
+    /// Refuses an account that is not verified (unknown, disabled, unconfirmed, locked, without
+    /// password) after the same store write and the same verification work as a wrong password,
+    /// through the same admission queue, and no sooner than the failure-time floor: neither
+    /// the response nor its timing, under load or not, tells it from a wrong password (SPEC §3).
+    async fn refuse_uniformly(
+        &self,
+        users: &Users<U>,
+        credentials: &Credentials,
+        client: ClientAddress,
+        refusal: Refusal<'_>,
+    ) -> AuthOutcome<U> {
+        if refusal.probe_store {
+            // A write that grants nothing: a store whose writes are blocked answers 503 here as
+            // it would for a real account's failure slot.
+            let probe = users
+                .store
+                .reserve_failure_slot(refusal.login, SlotRule::NONE, refusal.now)
+                .await;
+            if let Err(error) = probe {
+                return self.store_unavailable(credentials, error);
+            }
+        }
+        let fingerprint = users.cache.fingerprint(
+            credentials.username(),
+            credentials.password(),
+            &users.dummy_hash,
+        );
+        let spent = match users.cache.join(fingerprint, refusal.now).await {
+            Joined::Cached => None,
+            Joined::Shared(attempt) => Some(attempt),
+            Joined::Lead(leader) => {
+                let attempt = self.dummy_attempt(users, credentials, client).await;
+                if let Some(leader) = leader {
+                    leader.finish(&attempt, false, refusal.now);
+                }
+                Some(attempt)
+            }
+        };
+        match spent {
+            Some(Attempt::NotAdmitted(refused)) => {
+                // Answering 401 without having done the work would reveal that the account is
+                // not a normal one: shed it like any other request.
+                return self.not_admitted(users, credentials, client, refused);
+            }
+            Some(Attempt::VerifierFailed(
+                error @ (VerifyError::Busy { .. } | VerifyError::WorkerGone),
+            )) => {
+                return AuthOutcome::Rejected(
+                    self.unavailable(Some(credentials), UnavailableReason::Verifier(error)),
+                );
+            }
+            _ => {}
+        }
+        self.pad(users, refusal.started).await;
+        AuthOutcome::Rejected(self.unauthorized(Some(credentials), refusal.reason))
+    }
+
+    /// The verification an unverifiable account costs: against the dummy hash.
+    async fn dummy_attempt(
+        &self,
+        users: &Users<U>,
+        credentials: &Credentials,
+        client: ClientAddress,
+    ) -> Attempt {
+        let permit = match users.admission.acquire(client.admission_key()).await {
+            Ok(permit) => permit,
+            Err(refused) => return Attempt::NotAdmitted(refused),
+        };
+        let verifying = Instant::now();
+        let result = users
+            .verifier
+            .verify(credentials.password(), &users.dummy_hash)
+            .await;
+        drop(permit);
+        match result {
+            Ok(verification) => {
+                users
+                    .floor
+                    .observe_verification(&users.dummy_hash, verifying.elapsed());
+                Attempt::Verified {
+                    verification,
+                    failures: 0,
+                }
+            }
+            Err(error) => Attempt::VerifierFailed(error),
+        }
+    }
+
+    /// Waits until the failure-time floor has passed since `started` (SPEC §3). Waiting, on the
+    /// timer thread: no worker is held and no CPU spent.
+    async fn pad(&self, users: &Users<U>, started: Instant) {
+        timer::sleep_until(started + users.floor.floor()).await;
+    }
+
+    fn not_admitted(
+        &self,
+        users: &Users<U>,
+        credentials: &Credentials,
+        client: ClientAddress,
+        refused: Refused,
+    ) -> AuthOutcome<U> {
+        match refused {
+            Refused::OverShare => {
+                tracing::info!(username = %log_name(credentials.username()), %client, "verification queue: client over its share while others wait");
+                self.audit(&AuditEvent::Throttled {
+                    username: credentials.username(),
+                    client,
+                });
+                AuthOutcome::Rejected(self.too_many_requests(users.busy_retry_after))
+            }
+            Refused::Busy => AuthOutcome::Rejected(self.unavailable(
+                Some(credentials),
+                UnavailableReason::Verifier(VerifyError::Busy {
+                    retry_after: users.busy_retry_after,
+                }),
+            )),
+        }
+    }
+
+    /// A right password: the user, after recording the login (which also gives back the
+    /// failure slot a verification took) and upgrading an outdated hash.
+    #[allow(clippy::too_many_arguments)]
+    async fn succeed(
+        &self,
+        users: &Users<U>,
+        record: UserRecord<U>,
+        credentials: &Credentials,
+        stored_hash: &str,
+        needs_rehash: bool,
+        took_slot: bool,
+        now: SystemTime,
+    ) -> AuthOutcome<U> {
         // A busy client should not cost a write per request: skip when nothing would change
         // but a `last_login` younger than the interval.
         let recent_login = record.last_login.is_some_and(|at| {
             now.duration_since(at)
                 .is_ok_and(|age| age < users.last_login_interval)
         });
-        if record.n_password_failures > 0 || !recent_login {
+        if took_slot || record.n_password_failures > 0 || !recent_login {
             if let Err(error) = users.store.record_success(&record.login, now).await {
                 // The decision was made on fresh data; only the bookkeeping failed.
-                tracing::warn!(login = %record.login, %error, "could not record a successful login");
+                tracing::warn!(login = %log_name(&record.login), %error, "could not record a successful login");
             }
         }
         if needs_rehash {
-            self.rehash(users, record, credentials, stored_hash).await;
+            self.rehash(users, &record, credentials, stored_hash).await;
         }
+        self.audit(&AuditEvent::Authenticated {
+            username: credentials.username(),
+        });
+        AuthOutcome::User(record.user)
     }
 
     async fn rehash(
@@ -505,10 +813,11 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
         credentials: &Credentials,
         stored_hash: &str,
     ) {
+        let login = log_name(&record.login);
         let new_hash = match users.verifier.hash(credentials.password()).await {
             Ok(hash) => hash,
             Err(error) => {
-                tracing::warn!(login = %record.login, %error, "could not rehash an outdated password hash; will retry at the next login");
+                tracing::warn!(%login, %error, "could not rehash an outdated password hash; will retry at the next login");
                 return;
             }
         };
@@ -518,13 +827,13 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
             .await
         {
             Ok(true) => {
-                tracing::info!(login = %record.login, "upgraded an outdated password hash to argon2id")
+                tracing::info!(%login, "upgraded an outdated password hash to argon2id")
             }
             Ok(false) => {
-                tracing::debug!(login = %record.login, "password changed meanwhile; kept the new one")
+                tracing::debug!(%login, "password changed meanwhile; kept the new one")
             }
             Err(error) => {
-                tracing::warn!(login = %record.login, %error, "could not store the upgraded password hash")
+                tracing::warn!(%login, %error, "could not store the upgraded password hash")
             }
         }
     }
@@ -535,7 +844,7 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
 
     fn unauthorized(&self, credentials: Option<&Credentials>, reason: FailureReason) -> Rejection {
         let username = credentials.map(Credentials::username);
-        tracing::info!(username, reason = %reason, "authentication refused");
+        tracing::info!(username = username.map(log_name).as_deref(), reason = %reason, "authentication refused");
         self.audit(&AuditEvent::Refused {
             username,
             reason: &reason,
@@ -553,7 +862,7 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
             UnavailableReason::Verifier(VerifyError::Busy { retry_after }) => *retry_after,
             _ => self.inner.retry_after,
         };
-        tracing::warn!(username, reason = %reason, "authentication unavailable");
+        tracing::warn!(username = username.map(log_name).as_deref(), reason = %reason, "authentication unavailable");
         self.audit(&AuditEvent::Unavailable {
             username,
             reason: &reason,
@@ -565,6 +874,38 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
         if let Some(hook) = &self.inner.audit {
             hook.record(event);
         }
+    }
+}
+
+/// A refusal of an account that is not verified, and what it needs to look like any other.
+struct Refusal<'a> {
+    login: &'a str,
+    reason: FailureReason,
+    /// Whether the store still needs its (granting-nothing) write.
+    probe_store: bool,
+    started: Instant,
+    now: SystemTime,
+}
+
+impl<'a> Refusal<'a> {
+    fn new(login: &'a str, reason: FailureReason, started: Instant, now: SystemTime) -> Self {
+        Self {
+            login,
+            reason,
+            probe_store: true,
+            started,
+            now,
+        }
+    }
+}
+
+/// How a name appears in logs: at most 64 characters, so that a client sending huge usernames
+/// cannot flood them.
+pub(crate) fn log_name(name: &str) -> Cow<'_, str> {
+    const MAX: usize = 64;
+    match name.char_indices().nth(MAX) {
+        None => Cow::Borrowed(name),
+        Some((cut, _)) => Cow::Owned(format!("{}…", &name[..cut])),
     }
 }
 
@@ -603,164 +944,6 @@ fn gate<U>(
     lockout
         .locked_until(record.n_password_failures, record.last_failure, now)
         .map(FailureReason::LockedOut)
-}
-
-/// Configures an [`Authenticator`]. Start with [`Authenticator::builder`].
-pub struct AuthenticatorBuilder<U> {
-    store: Arc<dyn UserStore<User = U>>,
-    realm: String,
-    parse: ParseOptions,
-    hash_policy: HashPolicy,
-    pool: PoolConfig,
-    verifier: Option<Arc<dyn PasswordVerifier>>,
-    cache: CacheConfig,
-    lockout: LockoutPolicy,
-    clock: Arc<dyn Clock>,
-    audit: Option<Arc<dyn AuditHook>>,
-    cors_preflight: bool,
-    retry_after: Duration,
-    last_login_interval: Duration,
-}
-
-impl<U> fmt::Debug for AuthenticatorBuilder<U> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AuthenticatorBuilder")
-            .field("realm", &self.realm)
-            .field("parse", &self.parse)
-            .field("hash_policy", &self.hash_policy)
-            .field("pool", &self.pool)
-            .field("cache", &self.cache)
-            .field("lockout", &self.lockout)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<U: Clone + Send + Sync + 'static> AuthenticatorBuilder<U> {
-    fn new(store: Arc<dyn UserStore<User = U>>) -> Self {
-        Self {
-            store,
-            realm: "Restricted".to_owned(),
-            parse: ParseOptions::new(),
-            hash_policy: HashPolicy::owasp(),
-            pool: PoolConfig::new(),
-            verifier: None,
-            cache: CacheConfig::new(),
-            lockout: LockoutPolicy::new(),
-            clock: Arc::new(SystemClock),
-            audit: None,
-            cors_preflight: false,
-            retry_after: Duration::from_secs(1),
-            last_login_interval: Duration::from_secs(5),
-        }
-    }
-
-    /// The realm named in the challenge (default `Restricted`). Validated by
-    /// [`build`](Self::build).
-    pub fn realm(mut self, realm: impl Into<String>) -> Self {
-        self.realm = realm.into();
-        self
-    }
-
-    /// How strictly headers are read (size limit, ISO-8859-1 fallback).
-    pub fn parse_options(mut self, options: ParseOptions) -> Self {
-        self.parse = options;
-        self
-    }
-
-    /// Argon2 parameters for new hashes and rehashes (default OWASP's).
-    pub fn hash_policy(mut self, policy: HashPolicy) -> Self {
-        self.hash_policy = policy;
-        self
-    }
-
-    /// Sizing of the hashing pool.
-    pub fn pool(mut self, config: PoolConfig) -> Self {
-        self.pool = config;
-        self
-    }
-
-    /// Use this verifier instead of starting a [`VerificationPool`]; the hash policy then only
-    /// makes the dummy hash.
-    pub fn verifier(mut self, verifier: impl PasswordVerifier) -> Self {
-        self.verifier = Some(Arc::new(verifier));
-        self
-    }
-
-    /// Verification cache TTL and size ([`CacheConfig::disabled`] to turn it off).
-    pub fn cache(mut self, config: CacheConfig) -> Self {
-        self.cache = config;
-        self
-    }
-
-    /// Failure limit and lock duration (default 10 failures, 15 minutes).
-    pub fn lockout(mut self, policy: LockoutPolicy) -> Self {
-        self.lockout = policy;
-        self
-    }
-
-    /// The time source (default the system clock).
-    pub fn clock(mut self, clock: impl Clock) -> Self {
-        self.clock = Arc::new(clock);
-        self
-    }
-
-    /// Called once per decision; see [`AuditHook`].
-    pub fn audit(mut self, hook: impl AuditHook) -> Self {
-        self.audit = Some(Arc::new(hook));
-        self
-    }
-
-    /// Let CORS preflights (`OPTIONS` with `Access-Control-Request-Method`) through without
-    /// credentials (default off).
-    pub fn cors_preflight(mut self, enabled: bool) -> Self {
-        self.cors_preflight = enabled;
-        self
-    }
-
-    /// `Retry-After` for a 503 caused by the store (default 1 s).
-    pub fn retry_after(mut self, retry_after: Duration) -> Self {
-        self.retry_after = retry_after;
-        self
-    }
-
-    /// Validates the realm, starts the hashing threads and prepares the dummy hash.
-    ///
-    /// # Errors
-    /// [`BuildError`] when the realm has control characters or hashing cannot be set up.
-    pub fn build(self) -> Result<Authenticator<U>, BuildError> {
-        let realm = Realm::new(self.realm)?;
-        let dummy_hash = dummy_hash(&self.hash_policy)?;
-        let verifier: Arc<dyn PasswordVerifier> = match self.verifier {
-            Some(verifier) => verifier,
-            None => Arc::new(VerificationPool::new(self.hash_policy, self.pool)?),
-        };
-        let cache = VerificationCache::new(self.cache).map_err(|_| BuildError::Random)?;
-        Ok(Authenticator {
-            inner: Arc::new(Inner {
-                realm,
-                parse: self.parse,
-                users: Some(Users {
-                    store: self.store,
-                    verifier,
-                    cache: Arc::new(cache),
-                    dummy_hash,
-                    lockout: self.lockout,
-                    last_login_interval: self.last_login_interval,
-                }),
-                clock: self.clock,
-                audit: self.audit,
-                cors_preflight: self.cors_preflight,
-                retry_after: self.retry_after,
-            }),
-        })
-    }
-}
-
-fn dummy_hash(policy: &HashPolicy) -> Result<String, HashError> {
-    let mut secret = [0u8; 24];
-    getrandom::fill(&mut secret).map_err(|_| HashError::Random)?;
-    let password: String = secret.iter().map(|b| format!("{b:02x}")).collect();
-    policy.hash(&password)
 }
 
 #[cfg(test)]

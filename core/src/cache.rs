@@ -12,8 +12,6 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use crate::oneshot;
-use crate::password::Verification;
-use crate::pool::{PasswordVerifier, VerifyError};
 
 /// How long and how many successful verifications are remembered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,25 +58,42 @@ impl CacheConfig {
 
 /// HMAC-SHA-256 of (username, password, stored hash) under a per-process random key: it reveals
 /// nothing about the password even to someone who reads the process memory's cache table.
-type Fingerprint = [u8; 32];
+pub(crate) type Fingerprint = [u8; 32];
 
-type Shared = Result<Verification, VerifyError>;
-
-#[derive(Default)]
-struct State {
+struct State<T> {
     verified: HashMap<Fingerprint, SystemTime>,
-    in_flight: HashMap<Fingerprint, Vec<oneshot::Sender<Shared>>>,
+    in_flight: HashMap<Fingerprint, Vec<oneshot::Sender<T>>>,
 }
 
-/// Successful verifications with a TTL and a size bound, plus single-flight for identical
-/// concurrent verifications.
-pub(crate) struct VerificationCache {
+impl<T> Default for State<T> {
+    fn default() -> Self {
+        Self {
+            verified: HashMap::new(),
+            in_flight: HashMap::new(),
+        }
+    }
+}
+
+/// Successful verifications with a TTL and a size bound, plus single-flight: identical concurrent
+/// attempts run once and share the leader's result, `T`.
+pub(crate) struct VerificationCache<T> {
     key: Hmac<Sha256>,
     config: CacheConfig,
-    state: Mutex<State>,
+    state: Mutex<State<T>>,
 }
 
-impl VerificationCache {
+/// What a request does about one verification.
+pub(crate) enum Joined<T> {
+    /// This exact verification succeeded within the TTL.
+    Cached,
+    /// An identical attempt ran meanwhile; this is its result.
+    Shared(T),
+    /// Run the attempt, and hand its result to [`Leader::finish`] if there is a leader (none
+    /// after repeatedly cancelled leaders: then it runs alone).
+    Lead(Option<Leader<T>>),
+}
+
+impl<T: Clone> VerificationCache<T> {
     /// A cache with a fresh random key.
     pub(crate) fn new(config: CacheConfig) -> Result<Self, getrandom::Error> {
         let mut key = [0u8; 32];
@@ -91,11 +106,16 @@ impl VerificationCache {
         })
     }
 
-    fn state(&self) -> MutexGuard<'_, State> {
+    fn state(&self) -> MutexGuard<'_, State<T>> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn fingerprint(&self, username: &str, password: &str, stored_hash: &str) -> Fingerprint {
+    pub(crate) fn fingerprint(
+        &self,
+        username: &str,
+        password: &str,
+        stored_hash: &str,
+    ) -> Fingerprint {
         let mut mac = self.key.clone();
         // Length prefixes keep ("ab", "c") and ("a", "bc") apart.
         for part in [username, password, stored_hash] {
@@ -105,42 +125,29 @@ impl VerificationCache {
         mac.finalize().into_bytes().into()
     }
 
-    /// Verifies through `verifier` unless this exact verification succeeded within the TTL or is
-    /// running right now for another request, in which case its result is shared.
-    pub(crate) async fn verify(
+    /// Whether this verification is cached, running for another request (then waits for its
+    /// result), or to be run by the caller.
+    pub(crate) async fn join(
         self: &Arc<Self>,
-        verifier: &dyn PasswordVerifier,
-        username: &str,
-        password: &str,
-        stored_hash: &str,
+        fingerprint: Fingerprint,
         now: SystemTime,
-    ) -> Shared {
-        let fingerprint = self.fingerprint(username, password, stored_hash);
+    ) -> Joined<T> {
         // A follower whose leader was cancelled (its request dropped) tries again; after a few
-        // rounds it verifies on its own rather than waiting forever.
+        // rounds it runs on its own rather than waiting forever.
         for _ in 0..3 {
-            match self.join(fingerprint, now) {
-                Flight::Cached => {
-                    return Ok(Verification {
-                        matched: true,
-                        needs_rehash: verifier.needs_rehash(stored_hash),
-                    })
-                }
+            match self.join_once(fingerprint, now) {
+                Flight::Cached => return Joined::Cached,
                 Flight::Follower(answer) => match answer.await {
-                    Ok(shared) => return shared,
+                    Ok(shared) => return Joined::Shared(shared),
                     Err(oneshot::Canceled) => continue,
                 },
-                Flight::Leader(leader) => {
-                    let result = verifier.verify(password, stored_hash).await;
-                    leader.finish(&result, now);
-                    return result;
-                }
+                Flight::Leader(leader) => return Joined::Lead(Some(leader)),
             }
         }
-        verifier.verify(password, stored_hash).await
+        Joined::Lead(None)
     }
 
-    fn join(self: &Arc<Self>, fingerprint: Fingerprint, now: SystemTime) -> Flight {
+    fn join_once(self: &Arc<Self>, fingerprint: Fingerprint, now: SystemTime) -> Flight<T> {
         let mut state = self.state();
         if let Some(&expires) = state.verified.get(&fingerprint) {
             if now < expires && expires <= now + self.config.ttl {
@@ -163,7 +170,7 @@ impl VerificationCache {
     }
 
     fn remember(
-        state: &mut State,
+        state: &mut State<T>,
         config: &CacheConfig,
         fingerprint: Fingerprint,
         now: SystemTime,
@@ -191,25 +198,26 @@ impl VerificationCache {
     }
 }
 
-enum Flight {
+enum Flight<T> {
     Cached,
-    Follower(oneshot::Receiver<Shared>),
-    Leader(Leader),
+    Follower(oneshot::Receiver<T>),
+    Leader(Leader<T>),
 }
 
-/// The request that actually runs a verification; the others wait for it.
-struct Leader {
-    cache: Arc<VerificationCache>,
+/// The request that actually runs an attempt; the identical ones wait for it.
+pub(crate) struct Leader<T> {
+    cache: Arc<VerificationCache<T>>,
     fingerprint: Fingerprint,
     finished: bool,
 }
 
-impl Leader {
-    fn finish(mut self, result: &Shared, now: SystemTime) {
+impl<T: Clone> Leader<T> {
+    /// Hands `result` to the followers, and remembers the verification when it `succeeded`.
+    pub(crate) fn finish(mut self, result: &T, succeeded: bool, now: SystemTime) {
         self.finished = true;
         let followers = {
             let mut state = self.cache.state();
-            if matches!(result, Ok(Verification { matched: true, .. })) {
+            if succeeded {
                 VerificationCache::remember(&mut state, &self.cache.config, self.fingerprint, now);
             }
             state
@@ -223,11 +231,17 @@ impl Leader {
     }
 }
 
-impl Drop for Leader {
+impl<T> Drop for Leader<T> {
     fn drop(&mut self) {
         if !self.finished {
             // Cancelled mid-flight: dropping the senders tells followers to try again.
-            let followers = self.cache.state().in_flight.remove(&self.fingerprint);
+            let followers = self
+                .cache
+                .state
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .in_flight
+                .remove(&self.fingerprint);
             drop(followers);
         }
     }
@@ -240,8 +254,8 @@ mod tests {
     use pollster::block_on;
 
     use super::*;
-    use crate::password::HashPolicy;
-    use crate::pool::VerifierFuture;
+    use crate::password::{HashPolicy, Verification};
+    use crate::pool::{PasswordVerifier, VerifierFuture, VerifyError};
 
     /// Counts calls and answers from a real cheap policy, once its gate is open.
     struct Counting {
@@ -298,6 +312,37 @@ mod tests {
     }
 
     const T0: SystemTime = SystemTime::UNIX_EPOCH;
+
+    type Shared = Result<Verification, VerifyError>;
+
+    impl VerificationCache<Shared> {
+        /// The way the authenticator drives the cache, over a plain verifier.
+        async fn verify(
+            self: &Arc<Self>,
+            verifier: &dyn PasswordVerifier,
+            username: &str,
+            password: &str,
+            stored_hash: &str,
+            now: SystemTime,
+        ) -> Shared {
+            let fingerprint = self.fingerprint(username, password, stored_hash);
+            match self.join(fingerprint, now).await {
+                Joined::Cached => Ok(Verification {
+                    matched: true,
+                    needs_rehash: false,
+                }),
+                Joined::Shared(shared) => shared,
+                Joined::Lead(leader) => {
+                    let result = verifier.verify(password, stored_hash).await;
+                    if let Some(leader) = leader {
+                        let matched = matches!(result, Ok(Verification { matched: true, .. }));
+                        leader.finish(&result, matched, now);
+                    }
+                    result
+                }
+            }
+        }
+    }
 
     fn at(secs: u64) -> SystemTime {
         T0 + Duration::from_secs(1_700_000_000 + secs)
@@ -381,6 +426,42 @@ mod tests {
     }
 
     #[test]
+    fn entries_within_the_size_bound_stay() {
+        let verifier = counting();
+        let stored = verifier.policy.hash("pw").unwrap();
+        let cache = Arc::new(VerificationCache::new(CacheConfig::new().capacity(2)).unwrap());
+        for user in ["a", "b", "a", "b", "a"] {
+            assert!(
+                block_on(cache.verify(&verifier, user, "pw", &stored, at(0)))
+                    .unwrap()
+                    .matched
+            );
+        }
+        assert_eq!(cache.len(), 2);
+        assert_eq!(
+            verifier.calls.load(Ordering::SeqCst),
+            2,
+            "a second entry must not evict the first"
+        );
+    }
+
+    #[test]
+    fn capacity_zero_turns_the_cache_off() {
+        let verifier = counting();
+        let stored = verifier.policy.hash("pw").unwrap();
+        let cache = Arc::new(VerificationCache::new(CacheConfig::new().capacity(0)).unwrap());
+        for _ in 0..3 {
+            assert!(
+                block_on(cache.verify(&verifier, "u", "pw", &stored, at(0)))
+                    .unwrap()
+                    .matched
+            );
+        }
+        assert_eq!(cache.len(), 0);
+        assert_eq!(verifier.calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
     fn clock_going_backwards_expires_entries() {
         let verifier = counting();
         let stored = verifier.policy.hash("pw").unwrap();
@@ -446,10 +527,10 @@ mod tests {
         let stored = verifier.policy.hash("pw").unwrap();
         let cache = Arc::new(VerificationCache::new(CacheConfig::new()).unwrap());
         let fingerprint = cache.fingerprint("u", "pw", &stored);
-        let Flight::Leader(leader) = cache.join(fingerprint, at(0)) else {
+        let Flight::Leader(leader) = cache.join_once(fingerprint, at(0)) else {
             panic!("first caller leads")
         };
-        let Flight::Follower(answer) = cache.join(fingerprint, at(0)) else {
+        let Flight::Follower(answer) = cache.join_once(fingerprint, at(0)) else {
             panic!("second caller follows")
         };
         drop(leader);

@@ -59,7 +59,8 @@
 //!
 //! // In an adapter: hand over the Authorization header values, act on the outcome.
 //! let header: &[u8] = b"Basic dXNlcjEyM0BnbWFpbC5jb206bXlTdXBlclMzY3JldFBhc3N3MHJk";
-//! match pollster::block_on(auth.authenticate_user([header], Requirements::new())) {
+//! let client = auth.client_address(Some([192, 0, 2, 7].into()), [], []); // the socket peer
+//! match pollster::block_on(auth.authenticate_user([header], client, Requirements::new())) {
 //!     AuthOutcome::User(user) => println!("Authenticated {}", user.email),
 //!     AuthOutcome::Rejected(rejection) => {
 //!         let response: http::Response<String> = rejection.into_http_response();
@@ -86,11 +87,14 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod admission;
 mod audit;
 mod authenticator;
 mod base64_canonical;
+mod builder;
 mod cache;
 mod challenge;
+mod client;
 mod credentials;
 mod lockout;
 mod memory;
@@ -103,15 +107,19 @@ mod password;
 mod pool;
 mod secret;
 mod store;
+mod timer;
+mod timing;
 mod user;
 
 pub use audit::{AuditEvent, AuditHook};
 pub use authenticator::{
-    is_anonymous, AuthenticateFuture, Authenticator, AuthenticatorBuilder, BuildError, Clock,
-    NoUser, Requirements, SystemClock,
+    is_anonymous, AuthenticateFuture, Authenticator, BuildError, Clock, NoUser, Requirements,
+    SystemClock,
 };
+pub use builder::AuthenticatorBuilder;
 pub use cache::CacheConfig;
 pub use challenge::{Realm, RealmError};
+pub use client::{ClientAddress, TrustedProxy, TrustedProxyError};
 pub use credentials::{Credentials, CredentialsError, Part};
 pub use lockout::{Lock, LockDuration, LockoutPolicy};
 pub use memory::MemoryStore;
@@ -130,7 +138,7 @@ pub use password::{
 pub use pool::{PasswordVerifier, PoolConfig, VerificationPool, VerifierFuture, VerifyError};
 pub use store::{
     login_key, validate_email, validate_import, validate_new_user, AdminError, AdminFuture,
-    NewUser, StoreError, StoreFuture, UserAdmin, UserStore,
+    NewUser, SlotRule, StoreError, StoreFuture, UserAdmin, UserStore,
 };
 pub use user::{User, UserRecord};
 

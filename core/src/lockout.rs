@@ -5,6 +5,8 @@
 
 use std::time::{Duration, SystemTime};
 
+use crate::store::SlotRule;
+
 /// How long a lock lasts once the failure limit is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -82,6 +84,18 @@ impl LockoutPolicy {
     /// The configured failure limit.
     pub const fn get_max_failures(&self) -> u32 {
         self.max_failures
+    }
+
+    /// The rule a store grants failure slots by at `now` (SPEC §4): below the limit, or once the
+    /// lock has expired.
+    pub fn slot_rule(&self, now: SystemTime) -> SlotRule {
+        let expired_before = match self.duration {
+            LockDuration::UntilReset => None,
+            LockDuration::For(duration) => {
+                Some(now.checked_sub(duration).unwrap_or(SystemTime::UNIX_EPOCH))
+            }
+        };
+        SlotRule::new(self.max_failures, expired_before)
     }
 
     /// Whether, and until when, an account with `failures` consecutive failures, the last at
@@ -181,6 +195,28 @@ mod tests {
             LockoutPolicy::disabled().locked_until(u32::MAX - 1, Some(at(0)), at(0)),
             None
         );
+    }
+
+    /// The store's rule and the core's lock check agree at every count and age.
+    #[test]
+    fn slot_rule_grants_exactly_when_not_locked() {
+        let timed = LockoutPolicy::new()
+            .max_failures(3)
+            .duration(LockDuration::For(Duration::from_secs(60)));
+        let forever = timed.duration(LockDuration::UntilReset);
+        for policy in [timed, forever, LockoutPolicy::new()] {
+            for failures in [0, 1, 2, 3, 4, 9, 10, 11, u32::MAX] {
+                for last in [None, Some(at(0)), Some(at(59)), Some(at(60)), Some(at(61))] {
+                    let now = at(120);
+                    let locked = policy.locked_until(failures, last, now).is_some();
+                    assert_eq!(
+                        policy.slot_rule(now).grants(failures, last),
+                        !locked,
+                        "{policy:?} {failures} {last:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
 
 use crate::store::{
-    validate_email, validate_import, validate_new_user, AdminError, AdminFuture, NewUser,
+    validate_email, validate_import, validate_new_user, AdminError, AdminFuture, NewUser, SlotRule,
     StoreError, StoreFuture, UserAdmin, UserStore,
 };
 use crate::user::{User, UserRecord};
@@ -168,14 +168,22 @@ impl UserStore for MemoryStore {
         Box::pin(async move { found })
     }
 
-    fn record_failure<'a>(&'a self, login: &'a str, now: SystemTime) -> StoreFuture<'a, u32> {
+    fn reserve_failure_slot<'a>(
+        &'a self,
+        login: &'a str,
+        rule: SlotRule,
+        now: SystemTime,
+    ) -> StoreFuture<'a, Option<u32>> {
         let result = self.check_up().map(|()| {
+            // Checked and raised under one lock: the atomic step the contract asks for.
             let mut table = self.table();
-            table.rows.get_mut(&key(login)).map_or(0, |row| {
-                row.user.n_password_failures = row.user.n_password_failures.saturating_add(1);
-                row.last_failure = Some(now);
-                row.user.n_password_failures
-            })
+            let row = table.rows.get_mut(&key(login))?;
+            if !rule.grants(row.user.n_password_failures, row.last_failure) {
+                return None;
+            }
+            row.user.n_password_failures = row.user.n_password_failures.saturating_add(1);
+            row.last_failure = Some(now);
+            Some(row.user.n_password_failures)
         });
         Box::pin(async move { result })
     }

@@ -36,6 +36,12 @@ pub(crate) fn channel<T>() -> (Sender<T>, Receiver<T>) {
 }
 
 impl<T> Sender<T> {
+    /// Whether the receiver is gone, so that nobody will read what is sent.
+    pub(crate) fn is_canceled(&self) -> bool {
+        // The slot is shared by exactly the two halves.
+        Arc::strong_count(&self.slot) == 1
+    }
+
     pub(crate) fn send(self, value: T) {
         let waker = {
             let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
@@ -91,6 +97,14 @@ mod tests {
         let (tx, rx) = channel();
         std::thread::spawn(move || tx.send(42));
         assert_eq!(block_on(rx), Ok(42));
+    }
+
+    #[test]
+    fn a_dropped_receiver_is_seen_by_the_sender() {
+        let (tx, rx) = channel::<u8>();
+        assert!(!tx.is_canceled());
+        drop(rx);
+        assert!(tx.is_canceled());
     }
 
     #[test]

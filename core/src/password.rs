@@ -89,6 +89,22 @@ pub fn identify_hash(stored: &str) -> Result<HashKind, HashError> {
     })
 }
 
+/// How much work verifying `stored` takes, in its family's units (bcrypt: 2^cost rounds;
+/// argon2: memory blocks × passes), read from its parameters without verifying anything. `None`
+/// for strings that are not bcrypt or argon2.
+pub(crate) fn work_units(stored: &str) -> Option<(HashKind, f64)> {
+    if is_bcrypt(stored) {
+        let cost = parse_bcrypt(stored).ok()?;
+        return Some((HashKind::Bcrypt, f64::from(cost).exp2()));
+    }
+    if stored.starts_with("$argon2") {
+        let parsed = parse_argon2(stored).ok()?;
+        let units = f64::from(parsed.params.m_cost()) * f64::from(parsed.params.t_cost());
+        return Some((HashKind::Argon2, units));
+    }
+    None
+}
+
 /// A secret-free description of an unsupported hash: its `$id$` prefix, or what it looks like.
 fn describe_prefix(stored: &str) -> String {
     if let Some(rest) = stored.strip_prefix('$') {

@@ -1,10 +1,10 @@
-//! [`VerificationPool`]: password hashing off the request path, on a bounded set of threads with a
-//! bounded queue, awaitable from any executor.
+//! [`VerificationPool`]: password hashing off the request path, on a bounded set of threads at a
+//! lower OS priority than the request threads, awaitable from any executor.
 
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
@@ -18,8 +18,9 @@ use crate::password::{HashError, HashPolicy, Verification};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum VerifyError {
-    /// Every worker is busy and the queue is full: shed the request (503 + `Retry-After`).
-    #[error("password verification queue is full; retry after {}s", retry_after.as_secs())]
+    /// No verification capacity within the wait bound (or the queue is full): shed the request
+    /// (503 + `Retry-After`).
+    #[error("password verification is saturated; retry after {}s", retry_after.as_secs())]
     Busy {
         /// How long the client should wait before retrying.
         retry_after: Duration,
@@ -50,12 +51,14 @@ pub trait PasswordVerifier: Send + Sync + 'static {
     fn needs_rehash(&self, stored_hash: &str) -> bool;
 }
 
-/// Sizing of a [`VerificationPool`].
+/// Sizing of password verification: the hashing threads, and how requests wait for them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolConfig {
     workers: usize,
-    queue: usize,
+    max_wait: Duration,
+    max_waiting: usize,
     retry_after: Duration,
+    lower_priority: bool,
 }
 
 impl Default for PoolConfig {
@@ -65,33 +68,50 @@ impl Default for PoolConfig {
 }
 
 impl PoolConfig {
-    /// One worker per available core, a queue of four jobs per worker, `Retry-After: 1`.
+    /// One worker per available core at a lower OS priority, requests waiting up to 2 s for one
+    /// (at most 1024 waiting), `Retry-After: 1`.
     pub fn new() -> Self {
-        let workers = thread::available_parallelism().map_or(1, |n| n.get());
         Self {
-            workers,
-            queue: workers * 4,
+            workers: thread::available_parallelism().map_or(1, |n| n.get()),
+            max_wait: Duration::from_secs(2),
+            max_waiting: 1024,
             retry_after: Duration::from_secs(1),
+            lower_priority: true,
         }
     }
 
-    /// Number of hashing threads (at least 1). Each holds one argon2 work buffer (19 MiB with
-    /// the OWASP parameters), so this bounds hashing memory.
+    /// Number of hashing threads (at least 1), and so of verifications running at once. Each
+    /// holds one argon2 work buffer (19 MiB with the OWASP parameters), so this bounds hashing
+    /// memory.
     pub fn workers(mut self, workers: usize) -> Self {
         self.workers = workers.max(1);
         self
     }
 
-    /// Jobs that may wait for a free worker; one more is refused with
-    /// [`VerifyError::Busy`]. Zero means "only when a worker is idle".
-    pub fn queue(mut self, queue: usize) -> Self {
-        self.queue = queue;
+    /// How long a request waits for a verification slot before it is answered 503 (SPEC §5
+    /// `max_wait`).
+    pub fn max_wait(mut self, max_wait: Duration) -> Self {
+        self.max_wait = max_wait;
         self
     }
 
-    /// The `Retry-After` advised when the queue is full.
+    /// How many requests may wait at once, over all clients; one more is answered 503 at once.
+    pub fn max_waiting(mut self, max_waiting: usize) -> Self {
+        self.max_waiting = max_waiting;
+        self
+    }
+
+    /// The `Retry-After` advised when verification is saturated.
     pub fn retry_after(mut self, retry_after: Duration) -> Self {
         self.retry_after = retry_after;
+        self
+    }
+
+    /// Whether hashing threads run at a lower OS priority than the rest of the process (default
+    /// on, where the OS allows it: Linux), so a login storm does not slow requests that need no
+    /// hashing.
+    pub fn lower_priority(mut self, lower: bool) -> Self {
+        self.lower_priority = lower;
         self
     }
 
@@ -100,9 +120,19 @@ impl PoolConfig {
         self.workers
     }
 
-    /// The configured queue length.
-    pub fn get_queue(&self) -> usize {
-        self.queue
+    /// The configured wait bound.
+    pub fn get_max_wait(&self) -> Duration {
+        self.max_wait
+    }
+
+    /// The configured bound on waiting requests.
+    pub fn get_max_waiting(&self) -> usize {
+        self.max_waiting
+    }
+
+    /// The configured `Retry-After`.
+    pub fn get_retry_after(&self) -> Duration {
+        self.retry_after
     }
 }
 
@@ -112,9 +142,10 @@ type Job = Box<dyn FnOnce() + Send + 'static>;
 ///
 /// - At most `workers` hashes run at once, each thread reusing one argon2 buffer, so peak hashing
 ///   memory is `workers × m_cost` and known in advance.
-/// - At most `queue` jobs wait; past that, [`VerifyError::Busy`] is returned at once rather than
-///   queueing without limit.
-/// - Results are futures that any executor can await; no runtime is required.
+/// - How many jobs reach it is the [`Authenticator`](crate::Authenticator)'s fair admission's
+///   business (at most one per worker); jobs submitted beyond that wait in order.
+/// - Results are futures that any executor can await; no runtime is required. A job whose
+///   future was dropped before a worker took it is skipped.
 ///
 /// Threads stop when the pool (every clone of its handle) is dropped.
 ///
@@ -133,7 +164,7 @@ pub struct VerificationPool {
 }
 
 struct PoolShared {
-    jobs: SyncSender<Job>,
+    jobs: Mutex<Sender<Job>>,
     policy: Arc<HashPolicy>,
     config: PoolConfig,
 }
@@ -153,17 +184,23 @@ impl VerificationPool {
     /// # Errors
     /// The I/O error from the OS when a thread cannot be spawned.
     pub fn new(policy: HashPolicy, config: PoolConfig) -> std::io::Result<Self> {
-        let (jobs, queue) = mpsc::sync_channel::<Job>(config.queue);
+        let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         for index in 0..config.workers {
             let queue = queue.clone();
+            let lower_priority = config.lower_priority;
             thread::Builder::new()
                 .name(format!("endpoint-auth-hash-{index}"))
-                .spawn(move || run_worker(&queue))?;
+                .spawn(move || {
+                    if lower_priority {
+                        lower_this_threads_priority();
+                    }
+                    run_worker(&queue);
+                })?;
         }
         Ok(Self {
             shared: Arc::new(PoolShared {
-                jobs,
+                jobs: Mutex::new(jobs),
                 policy: Arc::new(policy),
                 config,
             }),
@@ -186,14 +223,19 @@ impl VerificationPool {
     ) -> VerifierFuture<T> {
         let (reply, answer) = oneshot::channel();
         let policy = self.shared.policy.clone();
-        let job: Job = Box::new(move || reply.send(work(&policy)));
-        let submitted = match self.shared.jobs.try_send(job) {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) => Err(VerifyError::Busy {
-                retry_after: self.shared.config.retry_after,
-            }),
-            Err(TrySendError::Disconnected(_)) => Err(VerifyError::WorkerGone),
-        };
+        let job: Job = Box::new(move || {
+            // Its request is gone (the client went away): nobody needs the answer.
+            if !reply.is_canceled() {
+                reply.send(work(&policy));
+            }
+        });
+        let submitted = self
+            .shared
+            .jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .send(job)
+            .map_err(|_| VerifyError::WorkerGone);
         Box::pin(async move {
             submitted?;
             match answer.await {
@@ -218,6 +260,19 @@ impl PasswordVerifier for VerificationPool {
 
     fn needs_rehash(&self, stored_hash: &str) -> bool {
         self.shared.policy.needs_rehash(stored_hash)
+    }
+}
+
+/// Hashing is CPU-bound and can wait a few milliseconds; requests that need no hashing should
+/// not wait behind it. A failure (an OS that does not allow it) only costs that preference.
+fn lower_this_threads_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // On Linux the nice value is per thread: this lowers the hashing thread only.
+        let tid = rustix::thread::gettid();
+        if let Err(error) = rustix::process::setpriority_process(Some(tid), 10) {
+            tracing::debug!(%error, "could not lower the hashing thread's priority");
+        }
     }
 }
 
@@ -258,39 +313,28 @@ mod tests {
     }
 
     #[test]
-    fn full_queue_is_refused_not_queued() {
-        // One worker kept busy by a job that waits for a signal, one queue slot taken by a
-        // second job: a third submission must be refused at once.
-        let pool = VerificationPool::new(
-            cheap(),
-            PoolConfig::new()
-                .workers(1)
-                .queue(1)
-                .retry_after(Duration::from_secs(3)),
-        )
-        .unwrap();
+    fn a_job_whose_future_was_dropped_is_not_run() {
+        let pool = VerificationPool::new(cheap(), PoolConfig::new().workers(1)).unwrap();
         let (started_tx, started_rx) = std::sync::mpsc::channel();
         let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
         let blocker = pool.submit(move |_| {
             started_tx.send(()).ok();
             release_rx.recv().ok();
-            Ok(1)
+            Ok(())
         });
         started_rx.recv().unwrap();
-        let queued = pool.submit(|_| Ok(2));
-        let refused = block_on(pool.verify(
-            "pw",
-            "$2b$04$......................................................",
-        ));
-        assert_eq!(
-            refused,
-            Err(VerifyError::Busy {
-                retry_after: Duration::from_secs(3)
-            })
-        );
+        let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = ran.clone();
+        let abandoned = pool.submit(move |_| {
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        });
+        drop(abandoned);
         release_tx.send(()).unwrap();
-        assert_eq!(block_on(blocker), Ok(1));
-        assert_eq!(block_on(queued), Ok(2));
+        assert_eq!(block_on(blocker), Ok(()));
+        // A job queued after the abandoned one runs, so the abandoned one was reached.
+        assert_eq!(block_on(pool.submit(|_| Ok(7))), Ok(7));
+        assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
     }
 
     #[test]

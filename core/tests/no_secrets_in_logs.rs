@@ -39,7 +39,11 @@ fn login(auth: &Authenticator<User>, user: &str, password: &str) -> AuthOutcome<
     let header = Credentials::new(user, password)
         .expect("valid credentials")
         .to_header_value();
-    pollster::block_on(auth.authenticate_user([header.as_bytes()], Requirements::new()))
+    pollster::block_on(auth.authenticate_user(
+        [header.as_bytes()],
+        endpoint_auth::ClientAddress::UNKNOWN,
+        Requirements::new(),
+    ))
 }
 
 #[test]

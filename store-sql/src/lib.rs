@@ -9,7 +9,9 @@
 //!
 //! # Quick start
 //! ```
-//! use endpoint_auth::{Authenticator, AuthOutcome, HashPolicy, NewUser, Requirements, UserAdmin};
+//! use endpoint_auth::{
+//!     Authenticator, AuthOutcome, ClientAddress, HashPolicy, NewUser, Requirements, UserAdmin,
+//! };
 //! use endpoint_auth_sql::SqlStore;
 //!
 //! # #[cfg(not(feature = "sqlite"))] fn main() {}
@@ -32,7 +34,7 @@
 //!     .hash_policy(policy)
 //!     .build()?;
 //! let header: &[u8] = b"Basic dXNlcjEyM0BnbWFpbC5jb206bXlTdXBlclMzY3JldFBhc3N3MHJk";
-//! match auth.authenticate_user([header], Requirements::new()).await {
+//! match auth.authenticate_user([header], ClientAddress::UNKNOWN, Requirements::new()).await {
 //!     AuthOutcome::User(user) => assert_eq!(user.email, "user123@gmail.com"),
 //!     other => panic!("{other:?}"),
 //! }

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use endpoint_auth::{
     identify_hash, validate_email, validate_import, validate_new_user, AdminError, AdminFuture,
-    NewUser, StoreError, StoreFuture, User, UserAdmin, UserRecord, UserStore,
+    NewUser, SlotRule, StoreError, StoreFuture, User, UserAdmin, UserRecord, UserStore,
 };
 use sqlx::pool::PoolConnection;
 use sqlx::{Database, Pool};
@@ -31,11 +31,17 @@ pub(crate) fn email_key(email: &str) -> String {
 /// The highest failure count stored; counting saturates there, as the core's memory store does.
 const MAX_FAILURES: i64 = u32::MAX as i64;
 
-const RECORD_FAILURE: &str = "UPDATE users SET \
+/// One statement checks the [`SlotRule`] and raises the count, so concurrent reservations — from
+/// this process or any other sharing the database — are granted no more slots than the rule
+/// allows: PostgreSQL re-checks the `WHERE` on the row version a concurrent update left, SQLite
+/// runs writers one at a time.
+const RESERVE_FAILURE_SLOT: &str = "UPDATE users SET \
      n_password_failures = CASE WHEN n_password_failures < 4294967295 \
          THEN n_password_failures + 1 ELSE 4294967295 END, \
      last_password_failure = $2 \
-     WHERE email_key = $1 RETURNING n_password_failures";
+     WHERE email_key = $1 AND (n_password_failures < $3 OR ($4 AND \
+         (last_password_failure IS NULL OR last_password_failure <= $5))) \
+     RETURNING n_password_failures";
 const RECORD_SUCCESS: &str =
     "UPDATE users SET n_password_failures = 0, last_login = $2 WHERE email_key = $1";
 const REPLACE_HASH: &str =
@@ -211,9 +217,9 @@ impl Shared {
 /// # Behaviour
 /// - Emails are unique and looked up case-insensitively through `email_key`
 ///   ([`login_key`](endpoint_auth::login_key)), kept next to the email as given.
-/// - `record_failure` is one `UPDATE … SET n_password_failures = n_password_failures + 1 …
-///   RETURNING n_password_failures`: exact under any concurrency, across any number of
-///   instances sharing the database.
+/// - `reserve_failure_slot` is one `UPDATE … SET n_password_failures = n_password_failures + 1
+///   … WHERE <the slot rule> RETURNING n_password_failures`: exact under any concurrency, across
+///   any number of instances sharing the database.
 /// - `replace_password_hash` writes only `WHERE password_hash = <the verified hash>`.
 /// - Timestamps are stored with microsecond precision.
 /// - Every call waits at most the acquire timeout for a connection and the query timeout for
@@ -359,20 +365,29 @@ impl<U: SqlUser> SqlStore<U> {
         })
     }
 
-    async fn failure(&self, login: &str, now: SystemTime) -> Result<u32, StoreError> {
+    async fn reserve(
+        &self,
+        login: &str,
+        rule: SlotRule,
+        now: SystemTime,
+    ) -> Result<Option<u32>, StoreError> {
         self.shared.ensure_schema().await?;
         let key = email_key(login);
+        let expires = rule.expired_before().is_some();
+        // Unused (the statement reads it only when `expires`), but typed, so bind `now`.
+        let expired_before = DbTime(rule.expired_before().unwrap_or(now));
         let count: Option<i64> = with_conn!(self.shared(), self.query_deadline(), |conn| {
-            Ok(sqlx::query_scalar(RECORD_FAILURE)
+            Ok(sqlx::query_scalar(RESERVE_FAILURE_SLOT)
                 .bind(&key)
                 .bind(DbTime(now))
+                .bind(i64::from(rule.max_failures()))
+                .bind(expires)
+                .bind(expired_before)
                 .fetch_optional(&mut *conn)
                 .await?)
         })?;
-        // No such user (removed meanwhile): nothing to count, as the memory store does.
-        Ok(count.map_or(0, |n| {
-            u32::try_from(n.clamp(0, MAX_FAILURES)).unwrap_or(u32::MAX)
-        }))
+        // No row: locked, or no such user.
+        Ok(count.map(|n| u32::try_from(n.clamp(0, MAX_FAILURES)).unwrap_or(u32::MAX)))
     }
 
     async fn success(&self, login: &str, now: SystemTime) -> Result<(), StoreError> {
@@ -415,8 +430,13 @@ impl<U: SqlUser> UserStore for SqlStore<U> {
         Box::pin(self.find_record(username))
     }
 
-    fn record_failure<'a>(&'a self, login: &'a str, now: SystemTime) -> StoreFuture<'a, u32> {
-        Box::pin(self.failure(login, now))
+    fn reserve_failure_slot<'a>(
+        &'a self,
+        login: &'a str,
+        rule: SlotRule,
+        now: SystemTime,
+    ) -> StoreFuture<'a, Option<u32>> {
+        Box::pin(self.reserve(login, rule, now))
     }
 
     fn record_success<'a>(&'a self, login: &'a str, now: SystemTime) -> StoreFuture<'a, ()> {

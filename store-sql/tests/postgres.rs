@@ -10,6 +10,9 @@
 mod common;
 mod contract;
 
+/// A rule that always grants: plain failure counting.
+const UNLIMITED: endpoint_auth::SlotRule = endpoint_auth::SlotRule::new(u32::MAX, None);
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -53,7 +56,21 @@ async fn concurrent_failures_through_two_instances_are_exact() {
     };
     let one = schema.store().await;
     let two = schema.store().await;
-    contract::failures_through_stores_are_exact(&[one, two], PER_STORE).await;
+    contract::reservations_through_stores_are_exact(&[one, two], PER_STORE, UNLIMITED).await;
+}
+
+/// 64 wrong passwords racing through two instances on one database: exactly the limit of 10
+/// slots is granted, so no more than 10 passwords could ever be verified (SPEC §4).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_reservations_through_two_instances_grant_exactly_the_limit() {
+    let Some(schema) = schema("racing_reservations_through_two_instances_grant_exactly_the_limit")
+    else {
+        return;
+    };
+    let one = schema.store().await;
+    let two = schema.store().await;
+    let rule = endpoint_auth::LockoutPolicy::new().slot_rule(at(1_000));
+    contract::reservations_through_stores_are_exact(&[one, two], 32, rule).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -269,7 +286,7 @@ async fn timestamps_are_timestamptz() {
     // Sub-second precision: microseconds survive, nanoseconds are cut.
     let precise = at(5) + Duration::from_nanos(123_456_789);
     store
-        .record_failure("t@example.com", precise)
+        .reserve_failure_slot("t@example.com", UNLIMITED, precise)
         .await
         .unwrap();
     let found = store.find_user("t@example.com").await.unwrap().unwrap();
@@ -395,7 +412,7 @@ async fn an_unreachable_server_is_unavailable_within_the_acquire_timeout() {
         assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
         assert!(took < acquire + SLACK, "took {took:?}");
         let error = store
-            .record_failure("a@example.com", at(0))
+            .reserve_failure_slot("a@example.com", UNLIMITED, at(0))
             .await
             .unwrap_err();
         assert!(matches!(error, StoreError::Unavailable(_)), "{error:?}");
@@ -460,7 +477,7 @@ async fn a_statement_that_cannot_finish_times_out_and_the_store_recovers() {
     );
     assert!(took < query_timeout + SLACK, "took {took:?}");
     let error = store
-        .record_failure("a@example.com", at(0))
+        .reserve_failure_slot("a@example.com", UNLIMITED, at(0))
         .await
         .unwrap_err();
     assert!(
@@ -483,8 +500,11 @@ async fn a_statement_that_cannot_finish_times_out_and_the_store_recovers() {
     let found = store.find_user("a@example.com").await.unwrap().unwrap();
     assert!(found.n_password_failures <= 1);
     assert_eq!(
-        store.record_failure("a@example.com", at(1)).await.unwrap(),
-        found.n_password_failures + 1
+        store
+            .reserve_failure_slot("a@example.com", UNLIMITED, at(1))
+            .await
+            .unwrap(),
+        Some(found.n_password_failures + 1)
     );
 }
 

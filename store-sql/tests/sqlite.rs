@@ -6,6 +6,9 @@
 mod common;
 mod contract;
 
+/// A rule that always grants: plain failure counting.
+const UNLIMITED: endpoint_auth::SlotRule = endpoint_auth::SlotRule::new(u32::MAX, None);
+
 use std::time::Duration;
 
 use endpoint_auth::{
@@ -125,7 +128,10 @@ async fn timestamps_are_fixed_width_utc_text() {
         .create_user(NewUser::new("t@example.com", None).signed_up(at(0)))
         .await
         .unwrap();
-    store.record_failure("t@example.com", at(1)).await.unwrap();
+    store
+        .reserve_failure_slot("t@example.com", UNLIMITED, at(1))
+        .await
+        .unwrap();
     let pool = sqlite_pool(&store).await;
     let (signed_up, failed): (String, String) =
         sqlx::query_as("SELECT signed_up, last_password_failure FROM users")
@@ -166,7 +172,7 @@ async fn concurrent_failures_through_two_pools_on_one_file_are_exact() {
     let options = SqlStoreOptions::new().max_connections(4);
     let one: SqlStore = options.connect(&url).await.unwrap();
     let two: SqlStore = options.connect(&url).await.unwrap();
-    contract::failures_through_stores_are_exact(&[one, two], PER_STORE).await;
+    contract::reservations_through_stores_are_exact(&[one, two], PER_STORE, UNLIMITED).await;
 }
 
 #[tokio::test]
@@ -283,7 +289,11 @@ async fn an_application_reads_its_own_columns_into_its_own_type() {
         .unwrap()
         .to_header_value();
     match auth
-        .authenticate_user([header.as_bytes()], Requirements::new())
+        .authenticate_user(
+            [header.as_bytes()],
+            endpoint_auth::ClientAddress::UNKNOWN,
+            Requirements::new(),
+        )
         .await
     {
         AuthOutcome::User(member) => assert_eq!(member.display_name, "Ada"),

@@ -4,8 +4,11 @@ use std::sync::Mutex;
 use pollster::block_on;
 
 use super::*;
+use crate::cache::CacheConfig;
 use crate::lockout::{Lock, LockDuration};
 use crate::memory::MemoryStore;
+use crate::password::HashPolicy;
+use crate::pool::PoolConfig;
 use crate::pool::VerifierFuture;
 use crate::store::{NewUser, UserAdmin};
 use crate::user::User;
@@ -139,10 +142,11 @@ impl Fixture {
         requirements: Requirements,
     ) -> AuthOutcome<User> {
         let value = basic(user, password);
-        block_on(
-            self.auth
-                .authenticate_user([value.as_slice()], requirements),
-        )
+        block_on(self.auth.authenticate_user(
+            [value.as_slice()],
+            ClientAddress::UNKNOWN,
+            requirements,
+        ))
     }
 
     fn verifications(&self) -> usize {
@@ -230,11 +234,15 @@ fn all_failures_answer_identically() {
         f.login("user123@gmail.com", "wrong"),
         f.login("nobody@example.com", PASSWORD),
         f.login("disabled@example.com", PASSWORD),
-        block_on(f.auth.authenticate_user([], Requirements::new())),
         block_on(
             f.auth
-                .authenticate_user([&b"Basic !!"[..]], Requirements::new()),
+                .authenticate_user([], ClientAddress::UNKNOWN, Requirements::new()),
         ),
+        block_on(f.auth.authenticate_user(
+            [&b"Basic !!"[..]],
+            ClientAddress::UNKNOWN,
+            Requirements::new(),
+        )),
     ]
     .into_iter()
     .map(|outcome| match outcome {
@@ -454,7 +462,11 @@ fn require_credentials_hands_over_the_pair_without_a_store() {
         r#"Basic realm="creds", charset="UTF-8""#
     );
     // authenticate_users on a store-less authenticator fails closed.
-    let outcome = block_on(auth.authenticate_user([value.as_slice()], Requirements::new()));
+    let outcome = block_on(auth.authenticate_user(
+        [value.as_slice()],
+        ClientAddress::UNKNOWN,
+        Requirements::new(),
+    ));
     assert_eq!(outcome.into_user().unwrap_err().status(), 503);
 }
 
@@ -484,4 +496,288 @@ fn bad_realm_is_refused_at_build_time() {
         .build()
         .unwrap_err();
     assert!(matches!(err, BuildError::Realm(_)), "{err}");
+}
+
+/// Counts verifications per stored hash, holding each at a gate the test opens.
+#[derive(Clone)]
+struct GatedVerifier {
+    policy: HashPolicy,
+    gate: Arc<(Mutex<bool>, std::sync::Condvar)>,
+    by_hash: Arc<Mutex<std::collections::HashMap<String, usize>>>,
+}
+
+impl GatedVerifier {
+    fn new(open: bool) -> Self {
+        Self {
+            policy: policy(),
+            gate: Arc::new((Mutex::new(open), std::sync::Condvar::new())),
+            by_hash: Arc::default(),
+        }
+    }
+    fn open(&self) {
+        *self.gate.0.lock().unwrap() = true;
+        self.gate.1.notify_all();
+    }
+    fn against(&self, stored_hash: &str) -> usize {
+        self.by_hash
+            .lock()
+            .unwrap()
+            .get(stored_hash)
+            .copied()
+            .unwrap_or(0)
+    }
+    fn total(&self) -> usize {
+        self.by_hash.lock().unwrap().values().sum()
+    }
+}
+
+impl PasswordVerifier for GatedVerifier {
+    fn verify(&self, password: &str, stored_hash: &str) -> VerifierFuture<Verification> {
+        let this = self.clone();
+        let (password, stored_hash) = (password.to_owned(), stored_hash.to_owned());
+        // Off the caller's thread, like the real pool, so waiting at the gate blocks no task.
+        let (reply, answer) = crate::oneshot::channel();
+        std::thread::spawn(move || {
+            let mut open = this.gate.0.lock().unwrap();
+            while !*open {
+                open = this.gate.1.wait(open).unwrap();
+            }
+            drop(open);
+            *this
+                .by_hash
+                .lock()
+                .unwrap()
+                .entry(stored_hash.clone())
+                .or_default() += 1;
+            reply.send(
+                this.policy
+                    .verify(&password, &stored_hash)
+                    .map_err(VerifyError::from),
+            );
+        });
+        Box::pin(async move { answer.await.unwrap_or(Err(VerifyError::WorkerGone)) })
+    }
+    fn hash(&self, password: &str) -> VerifierFuture<String> {
+        let result = self.policy.hash(password).map_err(VerifyError::from);
+        Box::pin(async move { result })
+    }
+    fn needs_rehash(&self, stored_hash: &str) -> bool {
+        self.policy.needs_rehash(stored_hash)
+    }
+}
+
+fn gated_auth(
+    store: &MemoryStore,
+    verifier: &GatedVerifier,
+    pool: PoolConfig,
+) -> Authenticator<User> {
+    Authenticator::builder(store.clone())
+        .hash_policy(policy())
+        .verifier(verifier.clone())
+        .pool(pool)
+        .build()
+        .unwrap()
+}
+
+fn client(last_octet: u8) -> ClientAddress {
+    ClientAddress::new(std::net::IpAddr::from([192, 0, 2, last_octet]))
+}
+
+/// SPEC §4: 64 distinct wrong passwords racing for one account verify exactly the limit against
+/// its hash; then even the right password is refused.
+#[test]
+fn racing_wrong_passwords_verify_exactly_the_limit() {
+    let store = MemoryStore::new();
+    let hash = policy().hash(PASSWORD).unwrap();
+    store
+        .insert(NewUser::new("target@example.com", Some(hash.clone())))
+        .unwrap();
+    let verifier = GatedVerifier::new(true);
+    let auth = gated_auth(&store, &verifier, PoolConfig::new().workers(2));
+    let threads: Vec<_> = (0..64)
+        .map(|i| {
+            let auth = auth.clone();
+            std::thread::spawn(move || {
+                let value = basic("target@example.com", &format!("guess {i}"));
+                let outcome = block_on(auth.authenticate_user(
+                    [value.as_slice()],
+                    client(1),
+                    Requirements::new(),
+                ));
+                match outcome {
+                    AuthOutcome::Rejected(rejection) => rejection.status().as_u16(),
+                    other => panic!("{other:?}"),
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        assert_eq!(thread.join().unwrap(), 401);
+    }
+    assert_eq!(verifier.against(&hash), 10, "exactly the limit verified");
+    let right = basic("target@example.com", PASSWORD);
+    let outcome =
+        block_on(auth.authenticate_user([right.as_slice()], client(9), Requirements::new()));
+    assert!(
+        matches!(reason(outcome), FailureReason::LockedOut(_)),
+        "the right password is refused once locked"
+    );
+    assert_eq!(verifier.against(&hash), 10);
+    assert_eq!(store.users()[0].n_password_failures, 10);
+}
+
+/// The dummy hash is a real hash under the current policy: refusing an unknown account costs a
+/// full verification, not a parse error.
+#[test]
+fn the_dummy_hash_costs_a_real_verification_under_the_current_policy() {
+    let f = fixture();
+    let users = f.auth.inner.users.as_ref().unwrap();
+    let dummy = &users.dummy_hash;
+    assert_eq!(
+        crate::identify_hash(dummy).unwrap(),
+        crate::HashKind::Argon2
+    );
+    assert!(!policy().needs_rehash(dummy), "{dummy}");
+    assert!(dummy.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{dummy}");
+    assert!(!policy().verify(PASSWORD, dummy).unwrap().matched);
+    // And an unknown account is verified against exactly it.
+    let verifier = GatedVerifier::new(true);
+    let store = MemoryStore::new();
+    let auth = gated_auth(&store, &verifier, PoolConfig::new().workers(1));
+    reason(block_on(auth.authenticate_user(
+        [basic("nobody@example.com", "pw").as_slice()],
+        client(1),
+        Requirements::new(),
+    )));
+    let dummy = &auth.inner.users.as_ref().unwrap().dummy_hash;
+    assert_eq!(verifier.against(dummy), 1);
+}
+
+/// A login served from the cache still resets a failure count, even within the interval that
+/// spares the `last_login` write.
+#[test]
+fn a_cached_login_resets_failures_even_right_after_the_last_login() {
+    let f = fixture();
+    user(f.login("user123@gmail.com", PASSWORD));
+    f.clock.advance(Duration::from_secs(1));
+    reason(f.login("user123@gmail.com", "wrong"));
+    assert_eq!(f.user("user123@gmail.com").n_password_failures, 1);
+    f.clock.advance(Duration::from_secs(1));
+    let before = f.verifications();
+    user(f.login("user123@gmail.com", PASSWORD));
+    assert_eq!(f.verifications(), before, "served from the cache");
+    assert_eq!(f.user("user123@gmail.com").n_password_failures, 0);
+}
+
+/// SPEC §5: while another client waits, a client over its share gets 429 at once, and the
+/// other client is still served.
+#[test]
+fn a_flooding_client_is_throttled_while_another_is_served() {
+    let store = MemoryStore::new();
+    let verifier = GatedVerifier::new(false);
+    let auth = gated_auth(&store, &verifier, PoolConfig::new().workers(1));
+    let spawn = |who: u8, n: usize| {
+        let auth = auth.clone();
+        std::thread::spawn(move || {
+            let value = basic(&format!("flood{n}@example.com"), "pw");
+            match block_on(auth.authenticate_user(
+                [value.as_slice()],
+                client(who),
+                Requirements::new(),
+            )) {
+                AuthOutcome::Rejected(rejection) => rejection.status().as_u16(),
+                other => panic!("{other:?}"),
+            }
+        })
+    };
+    let flood: Vec<_> = (0..6).map(|n| spawn(1, n)).collect();
+    wait_until(|| auth.inner.users.as_ref().unwrap().admission.depth().waiting == 5);
+    let other = spawn(2, 100);
+    wait_until(|| auth.inner.users.as_ref().unwrap().admission.depth().waiting == 6);
+    // Client 1 is far over its share of the waiting requests while client 2 waits.
+    assert_eq!(spawn(1, 200).join().unwrap(), 429);
+    verifier.open();
+    assert_eq!(other.join().unwrap(), 401);
+    for thread in flood {
+        assert_eq!(thread.join().unwrap(), 401);
+    }
+}
+
+/// SPEC §5: a request dropped while it waits for verification (its client went away) is never
+/// verified.
+#[test]
+fn a_request_dropped_while_waiting_is_not_verified() {
+    let store = MemoryStore::new();
+    let hash = policy().hash(PASSWORD).unwrap();
+    store
+        .insert(NewUser::new("gone@example.com", Some(hash.clone())))
+        .unwrap();
+    let verifier = GatedVerifier::new(false);
+    let auth = gated_auth(&store, &verifier, PoolConfig::new().workers(1));
+    let holder = {
+        let auth = auth.clone();
+        std::thread::spawn(move || {
+            block_on(auth.authenticate_user(
+                [basic("someone@example.com", "pw").as_slice()],
+                client(1),
+                Requirements::new(),
+            ))
+        })
+    };
+    wait_until(|| auth.inner.users.as_ref().unwrap().admission.depth().busy == 1);
+    let waiting = {
+        let auth = auth.clone();
+        std::thread::spawn(move || {
+            let value = basic("gone@example.com", "wrong");
+            let mut future = Box::pin(auth.authenticate_user(
+                [value.as_slice()],
+                client(2),
+                Requirements::new(),
+            ));
+            let waker = std::task::Waker::noop();
+            let mut cx = std::task::Context::from_waker(waker);
+            // Poll until it is queued, then drop it, as a server does when the client leaves.
+            for _ in 0..1000 {
+                if auth.inner.users.as_ref().unwrap().admission.depth().waiting == 1 {
+                    break;
+                }
+                assert!(future.as_mut().poll(&mut cx).is_pending());
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            assert_eq!(
+                auth.inner.users.as_ref().unwrap().admission.depth().waiting,
+                1
+            );
+        })
+    };
+    waiting.join().unwrap();
+    assert_eq!(
+        auth.inner.users.as_ref().unwrap().admission.depth().waiting,
+        0
+    );
+    verifier.open();
+    assert!(matches!(holder.join().unwrap(), AuthOutcome::Rejected(_)));
+    assert_eq!(
+        verifier.against(&hash),
+        0,
+        "the abandoned request was never verified"
+    );
+    assert_eq!(verifier.total(), 1);
+}
+
+fn wait_until(condition: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !condition() {
+        assert!(std::time::Instant::now() < deadline, "timed out");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn log_names_are_truncated() {
+    assert_eq!(log_name("alice@example.com"), "alice@example.com");
+    let long = "é".repeat(3000);
+    let logged = log_name(&long);
+    assert_eq!(logged.chars().count(), 65);
+    assert!(logged.ends_with('…'));
 }

@@ -12,8 +12,19 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use endpoint_auth::{
     AdminError, AuthOutcome, Authenticator, Credentials, FailureReason, HashPolicy, LockDuration,
-    LockoutPolicy, NewUser, PoolConfig, Requirements, User, UserAdmin, UserStore,
+    LockoutPolicy, NewUser, PoolConfig, Requirements, SlotRule, User, UserAdmin, UserStore,
 };
+
+/// A rule that always grants: plain failure counting.
+const UNLIMITED: SlotRule = SlotRule::new(u32::MAX, None);
+
+/// One wrong password, counted without a limit.
+async fn fail<S: UserStore>(store: &S, login: &str, now: SystemTime) -> Option<u32> {
+    store
+        .reserve_failure_slot(login, UNLIMITED, now)
+        .await
+        .expect("reserve_failure_slot")
+}
 
 /// `contract_tests!(open)` defines one test per contract case. `open(name)` is an async fn
 /// returning `Option<(store, guard)>`: `None` skips the case (the opener says why), and the guard
@@ -27,6 +38,9 @@ macro_rules! contract_tests {
             gates_are_stored_as_data,
             failures_count_across_the_threshold,
             concurrent_failures_are_all_counted,
+            reservations_stop_at_the_limit_and_rearm_after_expiry,
+            concurrent_reservations_grant_exactly_the_limit,
+            a_rule_granting_nothing_writes_nothing,
             success_resets_failures_and_sets_last_login,
             rehash_is_conditional,
             rehash_never_overwrites_a_password_changed_meanwhile,
@@ -201,11 +215,8 @@ pub(crate) async fn emails_are_case_insensitive_and_kept_as_given<S: UserAdmin +
     );
     // The login handed back to record_* works in any case too.
     assert_eq!(
-        store
-            .record_failure("ALICE.smith@example.com", at(1))
-            .await
-            .unwrap(),
-        1
+        fail(&store, "ALICE.smith@example.com", at(1)).await,
+        Some(1)
     );
     assert_eq!(
         record(&store, "alice.smith@example.com")
@@ -248,11 +259,7 @@ pub(crate) async fn failures_count_across_the_threshold<S: UserAdmin + Clone>(st
     create(&store, NewUser::new("bob@example.com", Some(hash("pw")))).await;
     let login = record(&store, "bob@example.com").await.login;
     for n in 1..=12u32 {
-        let count = store
-            .record_failure(&login, at(u64::from(n)))
-            .await
-            .unwrap();
-        assert_eq!(count, n);
+        assert_eq!(fail(&store, &login, at(u64::from(n))).await, Some(n));
     }
     let after = record(&store, "bob@example.com").await;
     assert_eq!(after.n_password_failures, 12);
@@ -264,25 +271,91 @@ pub(crate) async fn failures_count_across_the_threshold<S: UserAdmin + Clone>(st
         .locked_until(after.n_password_failures, after.last_failure, at(13))
         .is_some());
     // A user removed meanwhile: nothing to count.
-    assert_eq!(
-        store
-            .record_failure("ghost@example.com", at(20))
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(fail(&store, "ghost@example.com", at(20)).await, None);
 }
 
 pub(crate) async fn concurrent_failures_are_all_counted<S: UserAdmin + Clone>(store: S) {
-    failures_through_stores_are_exact(&[store], 40).await;
+    reservations_through_stores_are_exact(&[store], 40, UNLIMITED).await;
 }
 
-/// `tasks_per_store` concurrent failures of one user through each of `stores` (handles on one
-/// database: clones, or separate pools) end with exactly that many counted, each count returned
-/// once.
-pub(crate) async fn failures_through_stores_are_exact<S: UserAdmin + Clone>(
+pub(crate) async fn reservations_stop_at_the_limit_and_rearm_after_expiry<S: UserAdmin + Clone>(
+    store: S,
+) {
+    create(
+        &store,
+        NewUser::new("mallory@example.com", Some(hash("pw"))),
+    )
+    .await;
+    let policy = LockoutPolicy::new()
+        .max_failures(3)
+        .duration(LockDuration::For(Duration::from_secs(60)));
+    let reserve = |now: SystemTime| {
+        let store = store.clone();
+        async move {
+            store
+                .reserve_failure_slot("mallory@example.com", policy.slot_rule(now), now)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(reserve(at(1)).await, Some(1));
+    assert_eq!(reserve(at(2)).await, Some(2));
+    assert_eq!(reserve(at(3)).await, Some(3));
+    // Locked: refused, and the refusal writes nothing (the lock still runs from at(3)).
+    assert_eq!(reserve(at(4)).await, None);
+    assert_eq!(reserve(at(62)).await, None);
+    let locked = record(&store, "mallory@example.com").await;
+    assert_eq!(
+        (locked.n_password_failures, locked.last_failure),
+        (3, Some(at(3)))
+    );
+    // Expired: exactly one slot, which locks the account again at once.
+    assert_eq!(reserve(at(63)).await, Some(4));
+    assert_eq!(reserve(at(63)).await, None);
+    assert_eq!(reserve(at(122)).await, None);
+    assert_eq!(reserve(at(123)).await, Some(5));
+    // A lock that never expires.
+    let forever = policy.duration(LockDuration::UntilReset);
+    assert_eq!(
+        store
+            .reserve_failure_slot(
+                "mallory@example.com",
+                forever.slot_rule(at(10_000)),
+                at(10_000)
+            )
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+pub(crate) async fn concurrent_reservations_grant_exactly_the_limit<S: UserAdmin + Clone>(
+    store: S,
+) {
+    let rule = LockoutPolicy::new().max_failures(10).slot_rule(at(1_000));
+    reservations_through_stores_are_exact(&[store], 64, rule).await;
+}
+
+pub(crate) async fn a_rule_granting_nothing_writes_nothing<S: UserAdmin + Clone>(store: S) {
+    create(&store, NewUser::new("quiet@example.com", Some(hash("pw")))).await;
+    for login in ["quiet@example.com", "nobody@example.com"] {
+        let granted = store
+            .reserve_failure_slot(login, SlotRule::NONE, at(5))
+            .await
+            .unwrap();
+        assert_eq!(granted, None, "{login}");
+    }
+    let quiet = record(&store, "quiet@example.com").await;
+    assert_eq!((quiet.n_password_failures, quiet.last_failure), (0, None));
+}
+
+/// `tasks_per_store` concurrent reservations for one user through each of `stores` (handles on
+/// one database: clones, or separate pools), under `rule` (whose limit is read at count 0):
+/// exactly `min(total, limit)` are granted, each count once, and the store holds that count.
+pub(crate) async fn reservations_through_stores_are_exact<S: UserAdmin + Clone>(
     stores: &[S],
     tasks_per_store: u32,
+    rule: SlotRule,
 ) {
     create(
         &stores[0],
@@ -295,28 +368,29 @@ pub(crate) async fn failures_through_stores_are_exact<S: UserAdmin + Clone>(
             let store = stores[i as usize % stores.len()].clone();
             tokio::spawn(async move {
                 store
-                    .record_failure("target@example.com", at(u64::from(i)))
+                    .reserve_failure_slot("target@example.com", rule, at(900 + u64::from(i)))
                     .await
-                    .expect("record_failure")
+                    .expect("reserve_failure_slot")
             })
         })
         .collect();
-    let mut counts = Vec::new();
+    let mut granted = Vec::new();
     for task in tasks {
-        counts.push(task.await.expect("task"));
+        granted.extend(task.await.expect("task"));
     }
-    counts.sort_unstable();
+    granted.sort_unstable();
+    let expected = total.min(rule.max_failures());
     assert_eq!(
-        counts,
-        (1..=total).collect::<Vec<_>>(),
-        "every failure counted once"
+        granted,
+        (1..=expected).collect::<Vec<_>>(),
+        "exactly the limit granted, each count once"
     );
     for store in stores {
         assert_eq!(
             record(store, "target@example.com")
                 .await
                 .n_password_failures,
-            total
+            expected
         );
     }
 }
@@ -324,10 +398,7 @@ pub(crate) async fn failures_through_stores_are_exact<S: UserAdmin + Clone>(
 pub(crate) async fn success_resets_failures_and_sets_last_login<S: UserAdmin + Clone>(store: S) {
     create(&store, NewUser::new("carol@example.com", Some(hash("pw")))).await;
     for n in 1..=3 {
-        store
-            .record_failure("carol@example.com", at(n))
-            .await
-            .unwrap();
+        fail(&store, "carol@example.com", at(n)).await;
     }
     store
         .record_success("carol@example.com", at(100))
@@ -452,10 +523,7 @@ pub(crate) async fn create_refuses_duplicates_and_invalid_input<S: UserAdmin + C
 pub(crate) async fn set_password_hash_replaces_and_clears_failures<S: UserAdmin + Clone>(store: S) {
     create(&store, NewUser::new("heidi@example.com", Some(hash("old")))).await;
     for n in 1..=4 {
-        store
-            .record_failure("heidi@example.com", at(n))
-            .await
-            .unwrap();
+        fail(&store, "heidi@example.com", at(n)).await;
     }
     let new = hash("new");
     store
@@ -542,10 +610,7 @@ pub(crate) async fn enable_disable_and_confirm<S: UserAdmin + Clone>(store: S) {
 pub(crate) async fn unlock_clears_failures<S: UserAdmin + Clone>(store: S) {
     create(&store, NewUser::new("judy@example.com", Some(hash("pw")))).await;
     for n in 1..=10 {
-        store
-            .record_failure("judy@example.com", at(n))
-            .await
-            .unwrap();
+        fail(&store, "judy@example.com", at(n)).await;
     }
     store.unlock("JUDY@example.com").await.unwrap();
     let after = record(&store, "judy@example.com").await;
@@ -751,8 +816,12 @@ pub(crate) async fn login(
     let header = Credentials::new(username, password)
         .expect("valid credentials")
         .to_header_value();
-    auth.authenticate_user([header.as_bytes()], requirements)
-        .await
+    auth.authenticate_user(
+        [header.as_bytes()],
+        endpoint_auth::ClientAddress::UNKNOWN,
+        requirements,
+    )
+    .await
 }
 
 /// The user, or a panic saying what came instead.
