@@ -206,11 +206,12 @@ fn calibrated_dummy_hash(policy: &HashPolicy, floor: &FailureFloor) -> Result<St
     Ok(hash)
 }
 
-/// One cheap bcrypt hash (cost 4, about a millisecond), so the floor knows what bcrypt costs here
-/// before the first imported bcrypt account is tried.
+/// A few milliseconds of bcrypt (cost 6: enough rounds that setup costs do not skew the cost per
+/// round), so the floor knows what bcrypt costs here before the first imported bcrypt account is
+/// tried.
 fn calibrate_bcrypt(floor: &FailureFloor) {
     let started = Instant::now();
-    if let Ok(hash) = bcrypt::hash("calibration", 4) {
+    if let Ok(hash) = bcrypt::hash("calibration", 6) {
         floor.observe_verification(&hash, started.elapsed());
     }
 }

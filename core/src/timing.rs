@@ -4,18 +4,20 @@
 //! bcrypt one, from a default argon2id account with a wrong password. Padding is waiting on the
 //! timer thread, not work: it holds no hashing worker and burns no CPU.
 //!
-//! The floor is learned, not configured: how long a unit of each hash family's work takes here
-//! (bcrypt rounds, argon2 blocks × passes) is measured from every verification, and how many
-//! units the dearest hash holds is read from each stored hash the moment its record is found
-//! (before it is verified), so it covers that very request. Plus the store work of a wrong
-//! password (the failure slot is a write; an unknown account's probe writes nothing).
+//! The floor is learned, not configured: what a verification of each cost class (bcrypt cost,
+//! argon2 memory × passes) takes here is measured from every verification, and the class of
+//! each stored hash is noted the moment its record is found (before it is verified), so the
+//! floor covers that very request — a class not measured yet is estimated from its family's
+//! dearest measured one, scaled by work. Plus the store work of a wrong password (the failure
+//! slot is a write; an unknown account's probe writes nothing).
 
+use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use crate::password::{work_units, HashKind};
 
-/// Weight of a new observation in the running averages.
+/// Weight of a new observation in the running averages, once the first few have settled them.
 const ALPHA: f64 = 0.1;
 /// Headroom over the estimate, so that the dearest kind is padded too rather than left to
 /// show through when it runs a little slow.
@@ -23,28 +25,59 @@ const MARGIN: f64 = 1.10;
 /// Covers waking from the timer and scheduling jitter.
 const SLACK: Duration = Duration::from_micros(500);
 
+/// A running average that settles fast: the first samples are averaged plainly, later ones
+/// weigh `ALPHA`, so it follows the machine's load.
 #[derive(Debug, Clone, Copy, Default)]
-struct Family {
-    /// Nanoseconds per unit of work, once measured.
-    ns_per_unit: Option<f64>,
-    /// The most units any hash of this family seen so far takes.
-    dearest_units: f64,
+struct Average {
+    value: f64,
+    samples: u32,
+}
+
+impl Average {
+    fn add(&mut self, sample: f64) {
+        self.samples = self.samples.saturating_add(1);
+        let weight = (1.0 / f64::from(self.samples)).max(ALPHA);
+        self.value += weight * (sample - self.value);
+    }
+
+    fn get(&self) -> Option<f64> {
+        (self.samples > 0).then_some(self.value)
+    }
+}
+
+/// Hashes that cost the same: one family, the same work units (bcrypt cost, argon2 m × t).
+type CostClass = (u8, u64);
+
+fn class_of(kind: HashKind, units: f64) -> CostClass {
+    let family = match kind {
+        HashKind::Bcrypt => 1,
+        _ => 0,
+    };
+    (family, units as u64)
 }
 
 #[derive(Debug, Default)]
 struct State {
-    argon2: Family,
-    bcrypt: Family,
-    /// Running average of the store work (lookup + failure slot) of a wrong password.
-    store_ns: f64,
+    /// Time of a verification per cost class seen; `None` average for classes only noted.
+    classes: HashMap<CostClass, Average>,
+    /// Store work (lookup + failure slot) of a wrong password.
+    store: Average,
 }
 
 impl State {
-    fn family(&mut self, kind: HashKind) -> &mut Family {
-        match kind {
-            HashKind::Bcrypt => &mut self.bcrypt,
-            _ => &mut self.argon2,
+    /// What a class costs: measured, or scaled by work units from the dearest measured class of
+    /// its family (whose fixed costs weigh least).
+    fn cost(&self, class: CostClass) -> Option<f64> {
+        if let Some(measured) = self.classes.get(&class).and_then(Average::get) {
+            return Some(measured);
         }
+        let (units, nanos) = self
+            .classes
+            .iter()
+            .filter(|((family, units), _)| *family == class.0 && *units > 0)
+            .filter_map(|((_, units), average)| Some((*units, average.get()?)))
+            .max_by_key(|(units, _)| *units)?;
+        Some(nanos * class.1 as f64 / units as f64)
     }
 }
 
@@ -62,51 +95,38 @@ impl FailureFloor {
     /// A stored hash is about to be verified (or was found): the floor covers its cost from now.
     pub(crate) fn note_hash(&self, stored: &str) {
         if let Some((kind, units)) = work_units(stored) {
-            let mut state = self.state();
-            let family = state.family(kind);
-            family.dearest_units = family.dearest_units.max(units);
+            self.state()
+                .classes
+                .entry(class_of(kind, units))
+                .or_default();
         }
     }
 
-    /// Verifying `stored` took `took`: refines the family's cost per unit.
+    /// Verifying `stored` took `took`.
     pub(crate) fn observe_verification(&self, stored: &str, took: Duration) {
-        let Some((kind, units)) = work_units(stored) else {
-            return;
-        };
-        if units <= 0.0 {
-            return;
+        if let Some((kind, units)) = work_units(stored) {
+            self.state()
+                .classes
+                .entry(class_of(kind, units))
+                .or_default()
+                .add(took.as_nanos() as f64);
         }
-        let sample = took.as_nanos() as f64 / units;
-        let mut state = self.state();
-        let family = state.family(kind);
-        family.dearest_units = family.dearest_units.max(units);
-        family.ns_per_unit = Some(match family.ns_per_unit {
-            Some(average) => average + ALPHA * (sample - average),
-            None => sample,
-        });
     }
 
     /// The store work of a wrong password took `took`.
     pub(crate) fn observe_store(&self, took: Duration) {
-        let sample = took.as_nanos() as f64;
-        let mut state = self.state();
-        state.store_ns = if state.store_ns == 0.0 {
-            sample
-        } else {
-            state.store_ns + ALPHA * (sample - state.store_ns)
-        };
+        self.state().store.add(took.as_nanos() as f64);
     }
 
     /// How long, from the start of its store lookup, a refusal takes at the least.
     pub(crate) fn floor(&self) -> Duration {
         let state = self.state();
-        let cost = |family: &Family| {
-            family
-                .ns_per_unit
-                .map_or(0.0, |ns| ns * family.dearest_units)
-        };
-        let verify = cost(&state.argon2).max(cost(&state.bcrypt));
-        let nanos = MARGIN * verify + 1.5 * state.store_ns;
+        let verify = state
+            .classes
+            .keys()
+            .filter_map(|class| state.cost(*class))
+            .fold(0.0, f64::max);
+        let nanos = MARGIN * verify + 1.5 * state.store.get().unwrap_or(0.0);
         Duration::from_nanos(nanos.min(60e9) as u64) + SLACK
     }
 }
@@ -142,16 +162,20 @@ mod tests {
     }
 
     #[test]
-    fn measurements_are_averaged_per_family_and_the_dearest_is_kept() {
+    fn the_dearest_measured_class_sets_the_floor() {
         let floor = FailureFloor::default();
         let cheap = argon2(64, 1);
         let dear = argon2(64, 4);
         floor.observe_verification(&dear, Duration::from_millis(40));
-        floor.observe_verification(&cheap, Duration::from_millis(10));
-        // Both measure 10 ms per (64 blocks × 1 pass); the dearest takes four passes.
-        let floor = floor.floor();
-        assert!(floor >= Duration::from_millis(44), "{floor:?}");
-        assert!(floor < Duration::from_millis(45), "{floor:?}");
+        floor.observe_verification(&cheap, Duration::from_millis(30));
+        let at = floor.floor();
+        assert!(at >= Duration::from_millis(44), "{at:?}");
+        assert!(at < Duration::from_millis(45), "{at:?}");
+        // Measurements of one class average out.
+        floor.observe_verification(&dear, Duration::from_millis(20));
+        let at = floor.floor();
+        assert!(at >= Duration::from_millis(33), "{at:?}");
+        assert!(at < Duration::from_millis(34), "{at:?}");
     }
 
     #[test]

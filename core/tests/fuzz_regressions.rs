@@ -2,7 +2,7 @@
 //! invariant, pinned as named tests so that `cargo test` guards them without a fuzzer. Each input
 //! is also in the seed corpus of the target that found it.
 //!
-//! An `#[ignore]`d test is a failure still waiting for its fix in the core; the reason says which.
+//! Each test pins an input a fuzz target once found misread.
 
 use endpoint_auth::{parse_value, Credentials, ParseError, ParseOptions, Part};
 
@@ -13,7 +13,6 @@ fn parse(value: &str) -> Result<Credentials, ParseError> {
 /// `header` with `--features spec-c1-bidi`, seed `c1-in-username`: U+0085 (NEL, a C1 control)
 /// in a UTF-8 user-id is accepted.
 #[test]
-#[ignore = "SPEC §1.8 forbids C1 controls; the core refuses only C0 and DEL so far"]
 fn regression_c1_control_in_username() {
     // "a\u{85}b:pw", UTF-8.
     let parsed = parse("Basic YcKFYjpwdw==");
@@ -26,7 +25,6 @@ fn regression_c1_control_in_username() {
 /// `header` with `--features spec-c1-bidi`, seed `c1-latin1`: octet 0x85 read through the
 /// ISO-8859-1 fallback becomes U+0085, and is accepted.
 #[test]
-#[ignore = "SPEC §1.8 forbids C1 controls; the core refuses only C0 and DEL so far"]
 fn regression_c1_control_in_username_latin1() {
     // "a\x85b:pw", ISO-8859-1.
     let parsed = parse("Basic YYViOnB3");
@@ -38,7 +36,6 @@ fn regression_c1_control_in_username_latin1() {
 
 /// `header` with `--features spec-c1-bidi`: U+009F in the password is accepted.
 #[test]
-#[ignore = "SPEC §1.8 forbids C1 controls; the core refuses only C0 and DEL so far"]
 fn regression_c1_control_in_password() {
     // "user:p\u{9f}", UTF-8.
     let parsed = parse("Basic dXNlcjpwwp8=");
@@ -52,7 +49,6 @@ fn regression_c1_control_in_password() {
 /// (RIGHT-TO-LEFT OVERRIDE) displays as something it is not, and is accepted. Every other bidi
 /// formatting character SPEC §1.8 names is refused the same way, and only in the user-id.
 #[test]
-#[ignore = "SPEC §1.8 forbids bidi formatting characters in user-ids; the core does not check them yet"]
 fn regression_bidi_formatting_in_username() {
     // "admin\u{202e}gnp.exe:pw", UTF-8: shown as "adminexe.png".
     assert!(parse("Basic YWRtaW7igK5nbnAuZXhlOnB3").is_err());

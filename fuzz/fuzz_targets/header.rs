@@ -6,8 +6,8 @@
 //! - zero fields is `Missing`, two or more is `MultipleFields` with the right count;
 //! - the core accepts exactly what the plain reference of SPEC §1 accepts, with the same
 //!   user-id and password;
-//! - accepted credentials hold no control character (and, with the `spec-c1-bidi` feature, no C1
-//!   and no bidi formatting character in the user-id), no `:` in the user-id, and are NFC;
+//! - accepted credentials hold no control character (C0, DEL, C1) and no bidi formatting
+//!   character in the user-id, no `:` in the user-id, and are NFC;
 //! - `Basic base64(user-id ":" password)` parses back to the same credentials, with the fallback
 //!   on or off, and is what `Credentials::to_header_value` sends;
 //! - the length limit is exact: a value of `len` bytes passes a limit of `len`, not `len - 1`.

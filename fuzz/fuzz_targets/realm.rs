@@ -1,21 +1,20 @@
 //! Realms (SPEC §3): an arbitrary string through `Realm::new`.
 //!
-//! Checked beyond "no panic": a realm with a control character (C0 or DEL; with the
-//! `spec-c1-bidi` feature also C1) is refused, naming the realm; any other is accepted, keeps its
+//! Checked beyond "no panic": a realm with a control character (C0, DEL or C1) is refused, naming the realm; any other is accepted, keeps its
 //! name, and its challenge is exactly `Basic realm="…", charset="UTF-8"` whose quoted-string
 //! (RFC 9110 §5.6.4, `\` and `"` escaped) reads back to the same realm.
 #![no_main]
 #![forbid(unsafe_code)]
 
 use endpoint_auth::{Realm, RealmError};
-use endpoint_auth_fuzz::{is_c0_or_del, is_c1, realm_of_challenge, CHECK_C1_AND_BIDI};
+use endpoint_auth_fuzz::{is_c0_or_del, is_c1, realm_of_challenge};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let name = String::from_utf8_lossy(data).into_owned();
     let refused = name
         .chars()
-        .any(|c| is_c0_or_del(c) || (CHECK_C1_AND_BIDI && is_c1(c)));
+        .any(|c| is_c0_or_del(c) || is_c1(c));
     match Realm::new(name.clone()) {
         Err(RealmError::ControlCharacter { realm }) => {
             assert!(

@@ -10,10 +10,6 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use unicode_normalization::UnicodeNormalization;
 
-/// Whether the SPEC §1.8 rules the core may not enforce yet (C1 controls in either part,
-/// bidirectional formatting characters in the user-id) are checked: the `spec-c1-bidi` feature.
-pub const CHECK_C1_AND_BIDI: bool = cfg!(feature = "spec-c1-bidi");
-
 /// The separator between `Authorization` field values in an input. A field value never holds a
 /// line feed on the wire, so the split loses no interesting value.
 pub const FIELD_SEPARATOR: u8 = b'\n';
@@ -44,20 +40,19 @@ pub fn is_bidi_format(c: char) -> bool {
     matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
-/// The first character of `username` that SPEC §1.8 forbids in a user-id, C1 and bidi ones only
-/// when [`CHECK_C1_AND_BIDI`] is on.
+/// The first character of `username` that SPEC §1.8 forbids in a user-id: C0, DEL, C1 and
+/// bidirectional formatting characters.
 pub fn forbidden_in_username(username: &str) -> Option<char> {
     username
         .chars()
-        .find(|&c| is_c0_or_del(c) || (CHECK_C1_AND_BIDI && (is_c1(c) || is_bidi_format(c))))
+        .find(|&c| is_c0_or_del(c) || is_c1(c) || is_bidi_format(c))
 }
 
-/// The first character of `password` that SPEC §1.8 forbids, C1 ones only when
-/// [`CHECK_C1_AND_BIDI`] is on.
+/// The first character of `password` that SPEC §1.8 forbids: C0, DEL and C1.
 pub fn forbidden_in_password(password: &str) -> Option<char> {
     password
         .chars()
-        .find(|&c| is_c0_or_del(c) || (CHECK_C1_AND_BIDI && is_c1(c)))
+        .find(|&c| is_c0_or_del(c) || is_c1(c))
 }
 
 /// What SPEC §1 says one field value (already within the length limit) carries: the NFC
