@@ -261,6 +261,40 @@ fn connections_past_the_cap_wait_in_the_backlog_and_cost_no_file_descriptors() {
     on_every_framework(connection_cap);
 }
 
+/// Under `ulimit -n 128` the default cap of 1024 connections is lowered to what the limit allows
+/// beside the database and the runtime: 150 silent clients then never leave the process unable to
+/// accept a connection or to open its database, and a login queued behind them succeeds.
+#[test]
+fn the_cap_fits_the_open_files_limit() {
+    let db = Db::sqlite();
+    let server = Server::start_with_open_files("axum", db.url(), &["--header-timeout", "2"], 128);
+    let addr = server.addr().to_owned();
+    let idle: Vec<TcpStream> = (0..150)
+        .map(|_| TcpStream::connect(&addr).expect("the backlog takes the connection"))
+        .collect();
+    let login = format!(
+        "GET /protected HTTP/1.1\r\nHost: localhost\r\nAuthorization: Basic {}\r\n\
+         Connection: close\r\n\r\n",
+        STANDARD.encode("user123@gmail.com:mySuperS3cretPassw0rd")
+    );
+    let asked = Instant::now();
+    let answer = send(&addr, login.as_bytes(), Duration::from_secs(15));
+    let waited = asked.elapsed();
+    let (exit, log) = server.stop();
+    drop(idle);
+    assert_eq!(answer, Answer::Status(200), "{log}");
+    assert!(waited < Duration::from_secs(10), "waited {waited:?}");
+    assert!(exit.success(), "{exit}; log: {log}");
+    assert!(
+        log.contains("serving at most 64 connections, not 1024"),
+        "the lowered cap is said: {log}"
+    );
+    assert!(
+        !log.contains("could not accept") && !log.contains("Too many open files"),
+        "{log}"
+    );
+}
+
 /// A huge header field, too many fields, a declared or a streamed body over the limit: each gets
 /// a refusal (or a close) at once, never a hang.
 fn oversized(framework: &str) {

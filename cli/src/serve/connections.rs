@@ -32,7 +32,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::time::Sleep;
 
@@ -295,15 +295,15 @@ async fn accept_failed(error: &io::Error) {
 /// A TCP stream that fails its writes once the client has read nothing for `timeout`, so that a
 /// client that stops reading its responses cannot hold a connection slot forever (hyper has no
 /// write timeout of its own).
-struct StallGuard {
-    stream: TcpStream,
+struct StallGuard<T> {
+    stream: T,
     timeout: Duration,
     /// Armed while a write waits for the client to read.
     stalled: Option<Pin<Box<Sleep>>>,
 }
 
-impl StallGuard {
-    fn new(stream: TcpStream, timeout: Duration) -> Self {
+impl<T> StallGuard<T> {
+    fn new(stream: T, timeout: Duration) -> Self {
         Self {
             stream,
             timeout,
@@ -311,11 +311,11 @@ impl StallGuard {
         }
     }
 
-    fn on_write<T>(
+    fn on_write<R>(
         &mut self,
         cx: &mut Context<'_>,
-        written: Poll<io::Result<T>>,
-    ) -> Poll<io::Result<T>> {
+        written: Poll<io::Result<R>>,
+    ) -> Poll<io::Result<R>> {
         if written.is_ready() {
             self.stalled = None;
             return written;
@@ -334,7 +334,7 @@ impl StallGuard {
     }
 }
 
-impl AsyncRead for StallGuard {
+impl<T: AsyncRead + Unpin> AsyncRead for StallGuard<T> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -344,7 +344,7 @@ impl AsyncRead for StallGuard {
     }
 }
 
-impl AsyncWrite for StallGuard {
+impl<T: AsyncWrite + Unpin> AsyncWrite for StallGuard<T> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -377,5 +377,49 @@ impl AsyncWrite for StallGuard {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[tokio::test]
+    async fn a_client_that_stops_reading_is_dropped_after_the_timeout() {
+        let (client, server) = tokio::io::duplex(64);
+        let mut server = StallGuard::new(server, Duration::from_millis(200));
+        let started = std::time::Instant::now();
+        let failed = loop {
+            if let Err(error) = server.write_all(&[0; 64]).await {
+                break error;
+            }
+        };
+        assert_eq!(failed.kind(), io::ErrorKind::TimedOut);
+        assert!(started.elapsed() >= Duration::from_millis(200));
+        assert!(started.elapsed() < Duration::from_secs(5));
+        drop(client);
+    }
+
+    #[tokio::test]
+    async fn a_slow_reader_that_keeps_reading_is_kept() {
+        let (mut client, server) = tokio::io::duplex(64);
+        let mut server = StallGuard::new(server, Duration::from_millis(300));
+        let reader = tokio::spawn(async move {
+            let mut chunk = [0; 64];
+            let mut total = 0;
+            while total < 64 * 8 {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                total += client.read(&mut chunk).await.expect("reading");
+            }
+        });
+        for _ in 0..8 {
+            server
+                .write_all(&[0; 64])
+                .await
+                .expect("each write waits less than the timeout");
+        }
+        reader.await.expect("the reader finishes");
     }
 }

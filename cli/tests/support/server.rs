@@ -21,7 +21,33 @@ impl Server {
 
     /// [`Server::start`] with `extra` arguments.
     pub fn start_with(framework: &str, db: &str, extra: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_endpoint-auth"))
+        Self::spawn(
+            Command::new(env!("CARGO_BIN_EXE_endpoint-auth")),
+            framework,
+            db,
+            extra,
+        )
+    }
+
+    /// [`Server::start_with`] under an open-files limit of `open_files` (soft and hard), set by
+    /// the shell that then becomes the server.
+    pub fn start_with_open_files(
+        framework: &str,
+        db: &str,
+        extra: &[&str],
+        open_files: u32,
+    ) -> Self {
+        let mut shell = Command::new("sh");
+        shell.args([
+            "-c",
+            &format!("ulimit -n {open_files} && exec \"$0\" \"$@\""),
+            env!("CARGO_BIN_EXE_endpoint-auth"),
+        ]);
+        Self::spawn(shell, framework, db, extra)
+    }
+
+    fn spawn(mut command: Command, framework: &str, db: &str, extra: &[&str]) -> Self {
+        let mut child = command
             .args([
                 "serve",
                 "--demo",
