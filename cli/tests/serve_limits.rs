@@ -295,6 +295,35 @@ fn the_cap_fits_the_open_files_limit() {
     );
 }
 
+/// A SIGTERM while a request is in flight lets it finish before the process exits. rocket reads a
+/// body before dispatching, so a body sent in two halves keeps a request in flight on demand;
+/// the drain itself is the same code for every framework.
+#[test]
+fn a_request_in_flight_finishes_after_sigterm() {
+    let db = Db::sqlite();
+    let server = Server::start("rocket", db.url());
+    let mut stream = TcpStream::connect(server.addr()).expect("a connection");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("a read timeout");
+    stream
+        .write_all(b"POST /open HTTP/1.1\r\nHost: localhost\r\nContent-Length: 4\r\n\r\nab")
+        .expect("the head and half the body");
+    thread::sleep(Duration::from_millis(300));
+    let pid = server.pid().to_string();
+    let stopping = thread::spawn(move || server.stop());
+    thread::sleep(Duration::from_millis(300));
+    stream.write_all(b"cd").expect("the rest of the body");
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    let (exit, log) = stopping.join().expect("the server stops");
+    assert!(
+        response.starts_with("HTTP/1.1 404"),
+        "the request in flight was answered (rocket has no POST /open): {response:?}; log: {log}"
+    );
+    assert!(exit.success(), "{pid}: {exit}; log: {log}");
+}
+
 /// A huge header field, too many fields, a declared or a streamed body over the limit: each gets
 /// a refusal (or a close) at once, never a hang.
 fn oversized(framework: &str) {
