@@ -240,3 +240,23 @@ fn an_address_in_use_is_a_clear_error() {
         assert!(!err.contains("panicked"), "{framework}: {err}");
     }
 }
+
+#[test]
+fn a_header_timeout_past_30_seconds_or_of_zero_is_refused() {
+    let db = Db::sqlite();
+    for (args, env) in [
+        (vec!["--header-timeout", "31"], vec![]),
+        (vec![], vec![("ENDPOINT_AUTH_HEADER_TIMEOUT", "0")]),
+        (vec!["--max-connections", "0"], vec![]),
+    ] {
+        let mut all = vec!["serve", "--bind", "127.0.0.1:0", "--db", db.url()];
+        all.extend(&args);
+        let out = support::endpoint_auth(&all, None, &env);
+        assert!(!out.status.success(), "{args:?} {env:?} was accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("header-timeout") || err.contains("max-connections"),
+            "{args:?} {env:?}: {err}"
+        );
+    }
+}
