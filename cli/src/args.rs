@@ -49,6 +49,26 @@ pub struct ServeArgs {
     /// to call the server with curl.
     #[arg(long)]
     pub demo: bool,
+    /// Close a connection that has not sent a complete request head within SECS (1 to 30); an idle
+    /// keep-alive connection is closed after the same time.
+    #[arg(
+        long,
+        env = "ENDPOINT_AUTH_HEADER_TIMEOUT",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..=30),
+        value_name = "SECS"
+    )]
+    pub header_timeout: u64,
+    /// Serve at most N connections at once; further ones wait in the listen backlog. Lowered
+    /// when the open-files limit would not allow N.
+    #[arg(
+        long,
+        env = "ENDPOINT_AUTH_MAX_CONNECTIONS",
+        default_value_t = 1024,
+        value_parser = clap::value_parser!(u32).range(1..=1_000_000),
+        value_name = "N"
+    )]
+    pub max_connections: u32,
 }
 
 /// The frameworks `serve` can use.

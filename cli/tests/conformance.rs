@@ -1,9 +1,12 @@
-//! The conformance suite against exactly what `endpoint-auth serve` serves, on each framework,
-//! over the SQLite users store (in memory, a fresh database per case).
+//! The conformance suite against exactly what `endpoint-auth serve` serves, on each framework
+//! behind its connection policy, over the SQLite users store (in memory, a fresh database per
+//! case).
 
 use std::sync::OnceLock;
 
 use endpoint_auth::{Authenticator, User};
+use endpoint_auth_cli::args::Framework;
+use endpoint_auth_cli::serve::ConnectionPolicy;
 use endpoint_auth_conformance::{Fixture, TestServer};
 use endpoint_auth_sql::SqlStore;
 use tokio::runtime::Runtime;
@@ -32,19 +35,27 @@ fn sqlite_fixture() -> Fixture {
     })
 }
 
+/// Starts exactly what `endpoint-auth serve --framework FRAMEWORK` serves, connection policy
+/// included, on the suite's listener.
+fn start(framework: Framework, authenticator: Authenticator<User>) -> TestServer {
+    TestServer::spawn_tokio(move |listener, stop| async move {
+        endpoint_auth_cli::serve::serve_on(
+            listener,
+            framework,
+            authenticator,
+            &ConnectionPolicy::default(),
+            stop,
+        )
+        .await
+        .expect("the server starts");
+    })
+}
+
 mod axum {
     use super::*;
 
     fn start(authenticator: Authenticator<User>) -> TestServer {
-        TestServer::spawn_tokio(move |listener, stop| async move {
-            ::axum::serve(
-                listener,
-                endpoint_auth_cli::serve::axum_router(authenticator),
-            )
-            .with_graceful_shutdown(stop)
-            .await
-            .expect("axum serves");
-        })
+        super::start(Framework::Axum, authenticator)
     }
 
     endpoint_auth_conformance::conformance_suite!(start, sqlite_fixture);
@@ -54,13 +65,7 @@ mod warp {
     use super::*;
 
     fn start(authenticator: Authenticator<User>) -> TestServer {
-        TestServer::spawn_tokio(move |listener, stop| async move {
-            ::warp::serve(endpoint_auth_cli::serve::warp_app(&authenticator))
-                .incoming(listener)
-                .graceful(stop)
-                .run()
-                .await;
-        })
+        super::start(Framework::Warp, authenticator)
     }
 
     endpoint_auth_conformance::conformance_suite!(start, sqlite_fixture);
@@ -70,9 +75,7 @@ mod rocket {
     use super::*;
 
     fn start(authenticator: Authenticator<User>) -> TestServer {
-        TestServer::spawn_rocket(move |config| {
-            endpoint_auth_cli::serve::rocket_app(::rocket::custom(config), authenticator)
-        })
+        super::start(Framework::Rocket, authenticator)
     }
 
     endpoint_auth_conformance::conformance_suite!(start, sqlite_fixture);

@@ -3,128 +3,14 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Instant;
 
+use support::server::Server;
 use support::Db;
 
 const EMAIL: &str = "user123@gmail.com";
 const PASSWORD: &str = "mySuperS3cretPassw0rd";
-
-/// A running `endpoint-auth serve`; killed if the test fails before stopping it.
-struct Server {
-    child: Option<Child>,
-    base: String,
-    stderr: mpsc::Receiver<String>,
-}
-
-impl Server {
-    fn start(framework: &str, db: &str) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_endpoint-auth"))
-            .args([
-                "serve",
-                "--demo",
-                "--bind",
-                "127.0.0.1:0",
-                "--framework",
-                framework,
-                "--db",
-                db,
-            ])
-            .env_remove("ENDPOINT_AUTH_DB")
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the endpoint-auth binary starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (lines_tx, lines) = mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if lines_tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut stderr_pipe = child.stderr.take().expect("piped stderr");
-        let (stderr_tx, stderr) = mpsc::channel();
-        thread::spawn(move || {
-            let mut all = String::new();
-            let _ = stderr_pipe.read_to_string(&mut all);
-            let _ = stderr_tx.send(all);
-        });
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let mut seen = Vec::new();
-        let base = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match lines.recv_timeout(left) {
-                Ok(line) => {
-                    if let Some(rest) = line.strip_prefix("endpoint-auth serving ") {
-                        break rest
-                            .split_whitespace()
-                            .next()
-                            .expect("an address")
-                            .to_owned();
-                    }
-                    seen.push(line);
-                }
-                Err(_) => {
-                    let _ = child.kill();
-                    panic!("serve --framework {framework} did not start; stdout so far: {seen:?}");
-                }
-            }
-        };
-        // Keep draining stdout so the server never blocks on a full pipe.
-        thread::spawn(move || while lines.recv().is_ok() {});
-        Self {
-            child: Some(child),
-            base,
-            stderr,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// Sends SIGTERM and returns the exit status and everything the server logged.
-    fn stop(mut self) -> (std::process::ExitStatus, String) {
-        let mut child = self.child.take().expect("still running");
-        let terminated = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(terminated.success());
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("waiting on the server") {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("the server did not stop within 30 s of SIGTERM");
-            }
-            thread::sleep(Duration::from_millis(50));
-        };
-        let log = self
-            .stderr
-            .recv_timeout(Duration::from_secs(10))
-            .unwrap_or_default();
-        (status, log)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(child) = &mut self.child {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
 
 /// Runs curl; returns (status code, headers, body).
 fn curl(args: &[&str]) -> (u16, String, String) {
@@ -201,8 +87,10 @@ fn exercise(framework: &str, db: &str) {
         "{framework}: SIGTERM is a graceful stop, got {exit}; log: {log}"
     );
     assert!(
-        log.contains("GET /protected 200") && log.contains(r#"user="user123@gmail.com""#),
-        "{log}"
+        log.lines().any(|line| line.contains("127.0.0.1:")
+            && line.contains("GET /protected 200")
+            && line.contains(r#"user="user123@gmail.com""#)),
+        "{framework}: the access log names the client's address and the user: {log}"
     );
     assert!(
         log.contains("GET /protected 401") && log.contains("wrong password"),
@@ -350,5 +238,25 @@ fn an_address_in_use_is_a_clear_error() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("error: "), "{framework}: {err}");
         assert!(!err.contains("panicked"), "{framework}: {err}");
+    }
+}
+
+#[test]
+fn a_header_timeout_past_30_seconds_or_of_zero_is_refused() {
+    let db = Db::sqlite();
+    for (args, env) in [
+        (vec!["--header-timeout", "31"], vec![]),
+        (vec![], vec![("ENDPOINT_AUTH_HEADER_TIMEOUT", "0")]),
+        (vec!["--max-connections", "0"], vec![]),
+    ] {
+        let mut all = vec!["serve", "--bind", "127.0.0.1:0", "--db", db.url()];
+        all.extend(&args);
+        let out = support::endpoint_auth(&all, None, &env);
+        assert!(!out.status.success(), "{args:?} {env:?} was accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("header-timeout") || err.contains("max-connections"),
+            "{args:?} {env:?}: {err}"
+        );
     }
 }

@@ -1,13 +1,19 @@
-//! `endpoint-auth serve`: the SPEC §7 routes over the users database, on the chosen framework.
+//! `endpoint-auth serve`: the SPEC §7 routes over the users database, on the chosen framework,
+//! behind one connection policy ([`ConnectionPolicy`]) whatever the framework.
 
+mod connections;
+mod logging;
+mod open_files;
 mod with_axum;
 mod with_rocket;
 mod with_warp;
 
+pub use connections::ConnectionPolicy;
 pub use with_axum::router as axum_router;
 pub use with_rocket::app as rocket_app;
 pub use with_warp::app as warp_app;
 
+use std::future::Future;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -23,9 +29,15 @@ use crate::users::{ensure_demo_user, DEMO_EMAIL, DEMO_PASSWORD};
 #[derive(Debug, Clone)]
 pub(crate) struct Caller(pub(crate) String);
 
-/// Writes the one access-log line of a request: method, path, status, latency, and the user or
-/// the reason it was refused (never a password).
+/// The most characters of a user name the access log shows: the name is the client's choice.
+const LOGGED_USER_CHARS: usize = 64;
+/// The most characters of a path the access log shows.
+const LOGGED_PATH_CHARS: usize = 200;
+
+/// Writes the one access-log line of a request: client address, method, path, status, latency,
+/// and the user or the reason it was refused (never a password).
 pub(crate) fn access_log(
+    peer: Option<SocketAddr>,
     method: &str,
     path: &str,
     status: u16,
@@ -34,11 +46,13 @@ pub(crate) fn access_log(
     rejection: Option<&Rejection>,
 ) {
     let who = match (caller, rejection) {
-        (Some(Caller(name)), _) => format!("user={name:?}"),
+        (Some(Caller(name)), _) => format!("user={:?}", logging::truncate(name, LOGGED_USER_CHARS)),
         (None, Some(rejection)) => format!("refused=\"{rejection}\""),
         (None, None) => "anonymous".to_owned(),
     };
-    tracing::info!(target: "endpoint_auth::access", "{method} {path} {status} {:.1}ms {who}", latency.as_secs_f64() * 1000.0);
+    let peer = peer.map_or_else(|| "-".to_owned(), |peer| peer.to_string());
+    let path = logging::truncate(path, LOGGED_PATH_CHARS);
+    tracing::info!(target: "endpoint_auth::access", "{peer} {method} {path} {status} {:.1}ms {who}", latency.as_secs_f64() * 1000.0);
 }
 
 /// A JSON response naming who it answered for, for the frameworks on `http` 1.x.
@@ -60,12 +74,14 @@ pub(crate) fn json_response<B: From<String>>(
 /// [`access_log`] for a response on `http` 1.x, which carries the caller or the refusal in its
 /// extensions.
 pub(crate) fn log_response<B>(
+    peer: Option<SocketAddr>,
     method: &http::Method,
     path: &str,
     started: Instant,
     response: &http::Response<B>,
 ) {
     access_log(
+        peer,
         method.as_str(),
         path,
         response.status().as_u16(),
@@ -73,16 +89,6 @@ pub(crate) fn log_response<B>(
         response.extensions().get::<Caller>(),
         response.extensions().get::<Rejection>(),
     );
-}
-
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,endpoint_auth::access=info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
 }
 
 /// Resolves when the process receives Ctrl-C or SIGTERM.
@@ -109,7 +115,16 @@ pub(crate) async fn shutdown_signal() {
 }
 
 pub(crate) async fn run(db: &str, args: ServeArgs) -> Result<(), CliError> {
-    init_logging();
+    let log = logging::init();
+    let reporter = log.spawn_reporter();
+    let result = serve(db, args).await;
+    reporter.abort();
+    log.report_suppressed();
+    result
+}
+
+async fn serve(db: &str, args: ServeArgs) -> Result<(), CliError> {
+    let policy = policy(&args);
     let store = SqlStore::connect(db).await?;
     if args.demo && ensure_demo_user(&store).await? {
         println!("created the demo user {DEMO_EMAIL}");
@@ -118,14 +133,57 @@ pub(crate) async fn run(db: &str, args: ServeArgs) -> Result<(), CliError> {
         .realm(args.realm.clone())
         .cors_preflight(true)
         .build()?;
-    let announce = {
-        let (db, args) = (db.to_owned(), args.clone());
-        move |addr: SocketAddr| announce(addr, &db, &args)
-    };
-    match args.framework {
-        Framework::Axum => with_axum::serve(bind(args.bind).await?, authenticator, announce).await,
-        Framework::Warp => with_warp::serve(bind(args.bind).await?, authenticator, announce).await,
-        Framework::Rocket => with_rocket::serve(args.bind, authenticator, announce).await,
+    let listener = bind(args.bind).await?;
+    let handler = handler(args.framework, authenticator, &policy).await?;
+    announce(local_addr(&listener)?, db, &args);
+    connections::serve(listener, &policy, handler, shutdown_signal()).await;
+    Ok(())
+}
+
+/// Serves exactly what `endpoint-auth serve --framework FRAMEWORK` serves, on `listener`, until
+/// `shutdown` resolves; then drains requests in flight (see [`ConnectionPolicy::drain_timeout`]).
+///
+/// # Errors
+/// [`CliError::Serve`] when the framework cannot start (rocket's ignition).
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    framework: Framework,
+    authenticator: SharedAuthenticator,
+    policy: &ConnectionPolicy,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), CliError> {
+    let handler = handler(framework, authenticator, policy).await?;
+    connections::serve(listener, policy, handler, shutdown).await;
+    Ok(())
+}
+
+async fn handler(
+    framework: Framework,
+    authenticator: SharedAuthenticator,
+    policy: &ConnectionPolicy,
+) -> Result<connections::Handler, CliError> {
+    Ok(match framework {
+        Framework::Axum => with_axum::handler(authenticator),
+        Framework::Warp => with_warp::handler(&authenticator),
+        Framework::Rocket => with_rocket::handler(authenticator, policy.header_timeout).await?,
+    })
+}
+
+/// The connection policy `args` ask for, its cap fitted to the open-files limit.
+fn policy(args: &ServeArgs) -> ConnectionPolicy {
+    let wanted = usize::try_from(args.max_connections).unwrap_or(usize::MAX);
+    let (max_connections, limit) = open_files::fit(wanted);
+    if let Some(limit) = limit {
+        tracing::warn!(
+            "serving at most {max_connections} connections, not {wanted}: the open-files limit is \
+             {limit} and {} are kept for the database and the runtime",
+            open_files::RESERVED
+        );
+    }
+    ConnectionPolicy {
+        header_timeout: Duration::from_secs(args.header_timeout),
+        max_connections,
+        ..ConnectionPolicy::default()
     }
 }
 
@@ -137,7 +195,7 @@ async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, CliError> {
 }
 
 /// The address a listener got (the port, when 0 was asked for).
-pub(crate) fn local_addr(listener: &tokio::net::TcpListener) -> Result<SocketAddr, CliError> {
+fn local_addr(listener: &tokio::net::TcpListener) -> Result<SocketAddr, CliError> {
     listener
         .local_addr()
         .map_err(|e| CliError::Serve(format!("could not read the bound address: {e}")))

@@ -1,8 +1,10 @@
 //! The SPEC §7 routes on axum.
 
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::Request;
+use axum::extract::{ConnectInfo, Request};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
@@ -12,10 +14,11 @@ use endpoint_auth_conformance::routes::{
     credentials_body, user_body, CONFIRMED, CREDENTIALS, OPEN, OPEN_BODY, PROTECTED,
 };
 
-use super::{
-    json_response, local_addr, log_response, shutdown_signal, Caller, SharedAuthenticator,
-};
-use crate::error::CliError;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+use super::connections::{BoxError, Handler};
+use super::{json_response, log_response, Caller, SharedAuthenticator};
 
 /// The SPEC §7 routes on axum, with the access log around them.
 pub fn router(authenticator: SharedAuthenticator) -> Router {
@@ -54,19 +57,28 @@ async fn open() -> Response {
 async fn log_request(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| *peer);
     let response = next.run(request).await;
-    log_response(&method, &path, started, &response);
+    log_response(peer, &method, &path, started, &response);
     response
 }
 
-pub(crate) async fn serve(
-    listener: tokio::net::TcpListener,
-    authenticator: SharedAuthenticator,
-    announce: impl FnOnce(std::net::SocketAddr),
-) -> Result<(), CliError> {
-    announce(local_addr(&listener)?);
-    axum::serve(listener, router(authenticator))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| CliError::Serve(format!("the server failed: {e}")))
+/// The routes as `serve` runs them: each request carries its client's address as axum's
+/// `ConnectInfo<SocketAddr>`, as `axum::serve` would give it.
+pub(crate) fn handler(authenticator: SharedAuthenticator) -> Handler {
+    let router = router(authenticator);
+    Arc::new(move |mut request, peer| {
+        request.extensions_mut().insert(ConnectInfo(peer));
+        let router = router.clone();
+        Box::pin(async move {
+            let response = match router.oneshot(request.map(axum::body::Body::new)).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            };
+            response.map(|body| body.map_err(BoxError::from).boxed_unsync())
+        })
+    })
 }

@@ -1,17 +1,30 @@
 //! The SPEC §7 routes on rocket.
+//!
+//! rocket 0.5 serves only on a listener it binds itself, with hyper's header-read timeout turned
+//! off and no connection cap, and its server is not public. So `serve` runs rocket behind its own
+//! connections (`connections`) and hands each request to rocket's public in-process dispatcher,
+//! `rocket::local::asynchronous::Client`: the same fairings, guards, routes and catchers, with
+//! `Request::remote()` set to the client's address.
 
 use std::net::SocketAddr;
-use std::sync::Mutex;
-use std::time::Instant;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use endpoint_auth_conformance::routes::{credentials_body, user_body, OPEN_BODY};
 use endpoint_auth_rocket::{AuthUser, BasicAuth, BasicCredentials, ConfirmedUser};
-use rocket::config::{LogLevel, Shutdown as ShutdownConfig};
+use hyper::body::Bytes;
+use rocket::config::LogLevel;
 use rocket::fairing::AdHoc;
-use rocket::http::ContentType;
+use rocket::http::uri::{Host, Origin};
+use rocket::http::{ContentType, Cookie, Header, Method};
+use rocket::local::asynchronous::Client;
 use rocket::request::{FromRequest, Outcome};
 use rocket::{get, Build, Config, Request, Rocket};
 
+use super::connections::{
+    full_body, plain_response, read_body, Handler, RequestBody, ResponseBody,
+};
 use super::{access_log, Caller, SharedAuthenticator};
 use crate::error::CliError;
 
@@ -86,6 +99,7 @@ fn access_log_response() -> AdHoc {
                 .clone();
             let refusal = endpoint_auth_rocket::refusal(request);
             access_log(
+                request.remote(),
                 request.method().as_str(),
                 request.uri().path().as_str(),
                 response.status().code,
@@ -110,39 +124,86 @@ pub fn app(rocket: Rocket<Build>, authenticator: SharedAuthenticator) -> Rocket<
         )
 }
 
-pub(crate) async fn serve(
-    bind: SocketAddr,
+/// The routes as `serve` runs them: rocket ignited once, each request dispatched in process with
+/// its client's address; a body is read whole first, within `body_timeout`.
+pub(crate) async fn handler(
     authenticator: SharedAuthenticator,
-    announce: impl FnOnce(SocketAddr) + Send + 'static,
-) -> Result<(), CliError> {
+    body_timeout: Duration,
+) -> Result<Handler, CliError> {
     let config = Config {
-        address: bind.ip(),
-        port: bind.port(),
         log_level: LogLevel::Off,
         cli_colors: false,
-        // rocket's own Ctrl-C / SIGTERM handling gives the same graceful shutdown as the others.
-        shutdown: ShutdownConfig {
-            ctrlc: true,
-            ..ShutdownConfig::default()
-        },
         ..Config::release_default()
     };
-    let announce = Mutex::new(Some(announce));
-    app(rocket::custom(config), authenticator)
-        .attach(AdHoc::on_liftoff("announce", move |rocket| {
-            let config = rocket.config();
-            let addr = SocketAddr::new(config.address, config.port);
-            if let Some(announce) = announce
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .take()
-            {
-                announce(addr);
-            }
-            Box::pin(async {})
-        }))
-        .launch()
+    let client = Client::untracked(app(rocket::custom(config), authenticator))
         .await
-        .map(drop)
-        .map_err(|e| CliError::Serve(format!("could not serve with rocket on {bind}: {e}")))
+        .map_err(|e| CliError::Serve(format!("rocket could not start: {e}")))?;
+    let client = Arc::new(client);
+    Ok(Arc::new(move |request, peer| {
+        let client = Arc::clone(&client);
+        Box::pin(async move { dispatch(&client, request, peer, body_timeout).await })
+    }))
+}
+
+/// What rocket's own server does with a request (its `Request::from_hyp`), through `client`.
+async fn dispatch(
+    client: &Client,
+    request: http::Request<RequestBody>,
+    peer: SocketAddr,
+    body_timeout: Duration,
+) -> http::Response<ResponseBody> {
+    let (parts, body) = request.into_parts();
+    let Ok(method) = Method::from_str(parts.method.as_str()) else {
+        return plain_response(http::StatusCode::BAD_REQUEST);
+    };
+    let body = match read_body(body, body_timeout).await {
+        Ok(body) => body,
+        Err(error) => {
+            tracing::debug!(%peer, %error, "request body refused");
+            return plain_response(error.status());
+        }
+    };
+    let uri = Origin::new(
+        parts.uri.path().to_owned(),
+        parts.uri.query().map(str::to_owned),
+    );
+    let mut local = client.req(method, uri).remote(peer);
+    if let Some(host) = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|host| std::str::from_utf8(host.as_bytes()).ok())
+        .and_then(|host| Host::parse_owned(host.to_owned()).ok())
+    {
+        local.set_host(host);
+    }
+    for value in parts.headers.get_all(http::header::COOKIE) {
+        let Ok(cookies) = std::str::from_utf8(value.as_bytes()) else {
+            continue;
+        };
+        for cookie in cookies.split(';').map(str::trim) {
+            if let Ok(cookie) = Cookie::parse_encoded(cookie.to_owned()) {
+                local = local.cookie(cookie);
+            }
+        }
+    }
+    for (name, value) in &parts.headers {
+        // As rocket's server: header values that are not UTF-8 are dropped.
+        if let Ok(value) = std::str::from_utf8(value.as_bytes()) {
+            local.add_header(Header::new(name.as_str().to_owned(), value.to_owned()));
+        }
+    }
+    if !body.is_empty() {
+        local.set_body(body);
+    }
+    let response = local.dispatch().await;
+    let mut answer = http::Response::builder().status(response.status().code);
+    for header in response.headers().iter() {
+        answer = answer.header(header.name().as_str(), header.value());
+    }
+    let Some(body) = response.into_bytes().await else {
+        return plain_response(http::StatusCode::INTERNAL_SERVER_ERROR);
+    };
+    answer
+        .body(full_body(Bytes::from(body)))
+        .unwrap_or_else(|_| plain_response(http::StatusCode::INTERNAL_SERVER_ERROR))
 }

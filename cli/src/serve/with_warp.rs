@@ -1,6 +1,8 @@
 //! The SPEC §7 routes on warp.
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use endpoint_auth::{Credentials, User};
@@ -14,10 +16,11 @@ use warp::path::FullPath;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
 
-use super::{
-    json_response, local_addr, log_response, shutdown_signal, Caller, SharedAuthenticator,
-};
-use crate::error::CliError;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+use super::connections::{BoxError, Handler};
+use super::{json_response, log_response, Caller, SharedAuthenticator};
 
 fn route(path: &'static str) -> impl Filter<Extract = (), Error = Rejection> + Copy {
     warp::path(path.trim_start_matches('/'))
@@ -79,26 +82,42 @@ pub fn app(
         .unify();
     warp::method()
         .and(warp::path::full())
+        .and(peer())
         .and(warp::any().map(Instant::now))
         .and(routes)
         .map(
-            |method: Method, path: FullPath, started: Instant, response: Response| {
-                log_response(&method, path.as_str(), started, &response);
+            |method: Method,
+             path: FullPath,
+             peer: Option<SocketAddr>,
+             started: Instant,
+             response: Response| {
+                log_response(peer, &method, path.as_str(), started, &response);
                 response
             },
         )
 }
 
-pub(crate) async fn serve(
-    listener: tokio::net::TcpListener,
-    authenticator: SharedAuthenticator,
-    announce: impl FnOnce(std::net::SocketAddr),
-) -> Result<(), CliError> {
-    announce(local_addr(&listener)?);
-    warp::serve(app(&authenticator))
-        .incoming(listener)
-        .graceful(shutdown_signal())
-        .run()
-        .await;
-    Ok(())
+/// The client's address: warp's own under `warp::serve`, else the `SocketAddr` extension that
+/// `serve` puts on every request (warp's is crate-private, so no other server can set it).
+fn peer() -> impl Filter<Extract = (Option<SocketAddr>,), Error = Infallible> + Copy {
+    warp::addr::remote()
+        .and(warp::ext::optional::<SocketAddr>())
+        .map(|warps: Option<SocketAddr>, ours: Option<SocketAddr>| warps.or(ours))
+}
+
+/// The routes as `serve` runs them, each request carrying its client's address as a
+/// `SocketAddr` extension.
+pub(crate) fn handler(authenticator: &SharedAuthenticator) -> Handler {
+    let service = warp::service(app(authenticator));
+    Arc::new(move |mut request, peer| {
+        request.extensions_mut().insert(peer);
+        let service = service.clone();
+        Box::pin(async move {
+            let response = match service.oneshot(request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            };
+            response.map(|body| body.map_err(BoxError::from).boxed_unsync())
+        })
+    })
 }

@@ -2,6 +2,8 @@
 // Each test file uses a different part of this module, and `pub` only marks its interface.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod server;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
