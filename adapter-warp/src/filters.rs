@@ -36,11 +36,24 @@ fn request_head() -> impl Filter<Extract = (Method, HeaderMap), Error = Infallib
 }
 
 /// What `authenticate_users` reads: the request head and the socket peer (for fair admission;
-/// the core decides whether forwarding fields name the client instead).
+/// the core decides whether forwarding fields name the client instead). The peer is what
+/// `warp::serve` records, or, for servers that run warp's service on a connection loop of their
+/// own, a `SocketAddr` request extension.
 fn user_request_head(
 ) -> impl Filter<Extract = (Method, HeaderMap, Option<std::net::SocketAddr>), Error = Infallible> + Copy
 {
-    request_head().and(warp::addr::remote())
+    request_head()
+        .and(warp::addr::remote())
+        .and(warp::ext::optional::<std::net::SocketAddr>())
+        .map(
+            |method,
+             headers,
+             remote: Option<std::net::SocketAddr>,
+             extension: Option<std::net::SocketAddr>| {
+                (method, headers, remote.or(extension))
+            },
+        )
+        .untuple_one()
 }
 
 /// Every `Authorization` field value, as bytes.
