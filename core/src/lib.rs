@@ -30,9 +30,13 @@
 //!        ▼
 //!   gate: enabled? confirmed? locked?                pure, `now` passed in
 //!        ▼
-//!   cache hit? ── no ──► PasswordVerifier            bounded thread pool, awaitable
-//!        ▼
-//!   UserStore::record_failure / record_success / replace_password_hash
+//!   cache hit? ── no ──► UserStore::reserve_failure_slot   atomic, before any verification
+//!        │                  ▼
+//!        │               admission: per-client queues, round-robin, max_wait   (429 | 503)
+//!        │                  ▼
+//!        │               PasswordVerifier            bounded thread pool, awaitable
+//!        ▼                  ▼
+//!   UserStore::record_success / replace_password_hash;   refusals padded to the failure floor
 //!        ▼
 //!   AuthOutcome::{User, Credentials, Rejected}  ──►  Rejection::response(): 401 | 503 | 429
 //! ```
@@ -77,10 +81,17 @@
 //!   `Authorization` header.
 //! - Hashes: new ones are argon2id with OWASP parameters; argon2i/d and bcrypt are verified and
 //!   upgraded to argon2id after the next successful login.
-//! - Memory: hashing runs on a bounded [`VerificationPool`] whose threads reuse one argon2 buffer
-//!   each; when its queue is full requests get a 503, so load cannot grow memory without bound.
+//! - Brute force: the failure limit is exact under any concurrency — a verification starts only
+//!   after the store has atomically reserved a failure slot — so no more than
+//!   `max_password_failures` wrong passwords are ever verified per lock window.
+//! - Memory and fairness: hashing runs on a bounded [`VerificationPool`] whose threads reuse one
+//!   argon2 buffer each, at a lower OS priority. Requests wait for a verification slot up to
+//!   `max_wait`, in per-client queues served round-robin, so a flooding client cannot starve
+//!   another's login; while others wait, a client over its share gets a 429.
 //! - No enumeration: unknown, disabled, unconfirmed and locked accounts cost one verification
-//!   against a dummy hash and get the same 401 as a wrong password.
+//!   against a dummy hash and the same store write, and every refusal is answered no sooner
+//!   than a learned failure-time floor (waiting, not work), so neither the response nor its
+//!   timing tells them from a wrong password — also for imported bcrypt hashes.
 //!
 //! # Features
 //! None: the crate is small and has no optional parts.
