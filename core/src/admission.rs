@@ -17,7 +17,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use crate::client::AdmissionKey;
-use crate::timer;
+use crate::{telemetry, timer};
 
 /// Why a request was not admitted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,6 +95,11 @@ impl Admission {
         self.queues.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Publishes the queue's depth after a change (under the lock, so gauges never go back).
+    fn report(&self, queues: &Queues) {
+        telemetry::queue(queues.waiting, self.limits.permits - queues.free);
+    }
+
     /// The queue's depth now.
     #[cfg(test)]
     pub(crate) fn depth(&self) -> Depth {
@@ -119,6 +124,7 @@ impl Admission {
         let mut queues = self.queues();
         if queues.free > 0 && queues.waiting == 0 {
             queues.free -= 1;
+            self.report(&queues);
             return Ok(Entry::Admitted);
         }
         let mine = queues.by_client.get(&client).map_or(0, VecDeque::len);
@@ -149,6 +155,7 @@ impl Admission {
             .or_default()
             .push_back(waiter.clone());
         queues.waiting += 1;
+        self.report(&queues);
         Ok(Entry::Queued(waiter))
     }
 
@@ -156,13 +163,12 @@ impl Admission {
     fn release(&self) {
         let next = {
             let mut queues = self.queues();
-            match Self::next_waiter(&mut queues) {
-                Some(waiter) => Some(waiter),
-                None => {
-                    queues.free += 1;
-                    None
-                }
+            let next = Self::next_waiter(&mut queues);
+            if next.is_none() {
+                queues.free += 1;
             }
+            self.report(&queues);
+            next
         };
         if let Some(waiter) = next {
             let waker = {
@@ -205,6 +211,7 @@ impl Admission {
             queues.turn.retain(|c| *c != client);
         }
         queues.waiting -= 1;
+        self.report(&queues);
         true
     }
 }

@@ -20,11 +20,12 @@ use crate::challenge::{Realm, RealmError};
 use crate::client::{self, ClientAddress, TrustedProxy};
 use crate::credentials::Credentials;
 use crate::lockout::LockoutPolicy;
-use crate::outcome::{AuthOutcome, FailureReason, Rejection, UnavailableReason};
+use crate::outcome::{AuthOutcome, FailureReason, RefusalFormat, Rejection, UnavailableReason};
 use crate::parse::{parse_authorization, ParseOptions};
 use crate::password::{HashError, Verification};
 use crate::pool::{PasswordVerifier, VerifyError};
 use crate::store::{SlotRule, StoreError, UserStore};
+use crate::telemetry;
 use crate::timer;
 use crate::timing::FailureFloor;
 use crate::user::UserRecord;
@@ -136,6 +137,7 @@ pub(crate) struct Inner<U> {
     pub(crate) cors_preflight: bool,
     pub(crate) retry_after: Duration,
     pub(crate) trusted_proxies: Vec<TrustedProxy>,
+    pub(crate) refusal_format: RefusalFormat,
 }
 
 /// What one try at a password came to; identical concurrent requests share it.
@@ -262,8 +264,28 @@ impl Authenticator<NoUser> {
                 cors_preflight: false,
                 retry_after: Duration::from_secs(1),
                 trusted_proxies: Vec::new(),
+                refusal_format: RefusalFormat::PlainText,
             }),
         })
+    }
+
+    /// The same credentials-only authenticator, writing refusal bodies in `format` (e.g. JSON
+    /// for an API).
+    pub fn with_refusal_format(self, format: RefusalFormat) -> Self {
+        let inner = &self.inner;
+        Self {
+            inner: Arc::new(Inner {
+                realm: inner.realm.clone(),
+                parse: inner.parse,
+                users: None,
+                clock: inner.clock.clone(),
+                audit: inner.audit.clone(),
+                cors_preflight: inner.cors_preflight,
+                retry_after: inner.retry_after,
+                trusted_proxies: inner.trusted_proxies.clone(),
+                refusal_format: format,
+            }),
+        }
     }
 }
 
@@ -295,6 +317,7 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
     /// A 429 with `Retry-After`, for adapters' per-client rate limits.
     pub fn too_many_requests(&self, retry_after: Duration) -> Rejection {
         Rejection::too_many_requests(self.inner.realm.challenge().clone(), retry_after)
+            .with_format(self.inner.refusal_format)
     }
 
     /// Whether this request is a CORS preflight that the endpoint lets through without
@@ -486,7 +509,9 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
             users
                 .cache
                 .fingerprint(&record.login, credentials.password(), stored_hash);
-        let (attempt, led) = match users.cache.join(fingerprint, now).await {
+        let joined = users.cache.join(fingerprint, now).await;
+        telemetry::cache(matches!(joined, Joined::Cached));
+        let (attempt, led) = match joined {
             Joined::Cached => {
                 let needs_rehash = users.verifier.needs_rehash(stored_hash);
                 return self
@@ -542,6 +567,7 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
                     .await
                 } else {
                     // The leader recorded the login; this request shares its answer.
+                    telemetry::authenticated();
                     self.audit(&AuditEvent::Authenticated {
                         username: credentials.username(),
                     });
@@ -634,6 +660,7 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
             Err(refused) => return Attempt::NotAdmitted(refused),
         };
         let verifying = Instant::now();
+        telemetry::verification(false);
         let result = users
             .verifier
             .verify(credentials.password(), stored_hash)
@@ -722,6 +749,7 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
             Err(refused) => return Attempt::NotAdmitted(refused),
         };
         let verifying = Instant::now();
+        telemetry::verification(true);
         let result = users
             .verifier
             .verify(credentials.password(), &users.dummy_hash)
@@ -756,6 +784,7 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
     ) -> AuthOutcome<U> {
         match refused {
             Refused::OverShare => {
+                telemetry::too_many_requests();
                 tracing::info!(username = %log_name(credentials.username()), %client, "verification queue: client over its share while others wait");
                 self.audit(&AuditEvent::Throttled {
                     username: credentials.username(),
@@ -763,12 +792,15 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
                 });
                 AuthOutcome::Rejected(self.too_many_requests(users.busy_retry_after))
             }
-            Refused::Busy => AuthOutcome::Rejected(self.unavailable(
-                Some(credentials),
-                UnavailableReason::Verifier(VerifyError::Busy {
-                    retry_after: users.busy_retry_after,
-                }),
-            )),
+            Refused::Busy => {
+                telemetry::shed();
+                AuthOutcome::Rejected(self.unavailable(
+                    Some(credentials),
+                    UnavailableReason::Verifier(VerifyError::Busy {
+                        retry_after: users.busy_retry_after,
+                    }),
+                ))
+            }
         }
     }
 
@@ -800,6 +832,7 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
         if needs_rehash {
             self.rehash(users, &record, credentials, stored_hash).await;
         }
+        telemetry::authenticated();
         self.audit(&AuditEvent::Authenticated {
             username: credentials.username(),
         });
@@ -845,11 +878,13 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
     fn unauthorized(&self, credentials: Option<&Credentials>, reason: FailureReason) -> Rejection {
         let username = credentials.map(Credentials::username);
         tracing::info!(username = username.map(log_name).as_deref(), reason = %reason, "authentication refused");
+        telemetry::unauthorized(&reason);
         self.audit(&AuditEvent::Refused {
             username,
             reason: &reason,
         });
         Rejection::unauthorized(self.inner.realm.challenge().clone(), reason)
+            .with_format(self.inner.refusal_format)
     }
 
     fn unavailable(
@@ -863,11 +898,13 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
             _ => self.inner.retry_after,
         };
         tracing::warn!(username = username.map(log_name).as_deref(), reason = %reason, "authentication unavailable");
+        telemetry::unavailable(&reason);
         self.audit(&AuditEvent::Unavailable {
             username,
             reason: &reason,
         });
         Rejection::unavailable(self.inner.realm.challenge().clone(), reason, retry_after)
+            .with_format(self.inner.refusal_format)
     }
 
     fn audit(&self, event: &AuditEvent<'_>) {

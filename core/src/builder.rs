@@ -11,6 +11,7 @@ use crate::cache::{CacheConfig, VerificationCache};
 use crate::challenge::Realm;
 use crate::client::TrustedProxy;
 use crate::lockout::LockoutPolicy;
+use crate::outcome::RefusalFormat;
 use crate::parse::ParseOptions;
 use crate::password::{HashError, HashPolicy};
 use crate::pool::{PasswordVerifier, PoolConfig, VerificationPool};
@@ -33,6 +34,7 @@ pub struct AuthenticatorBuilder<U> {
     retry_after: Duration,
     last_login_interval: Duration,
     trusted_proxies: Vec<TrustedProxy>,
+    refusal_format: RefusalFormat,
 }
 
 impl<U> fmt::Debug for AuthenticatorBuilder<U> {
@@ -66,7 +68,15 @@ impl<U: Clone + Send + Sync + 'static> AuthenticatorBuilder<U> {
             retry_after: Duration::from_secs(1),
             last_login_interval: Duration::from_secs(5),
             trusted_proxies: Vec::new(),
+            refusal_format: RefusalFormat::PlainText,
         }
+    }
+
+    /// How refusal bodies are written (default plain text; [`RefusalFormat::Json`] for APIs).
+    /// Status, challenge and `Retry-After` do not change.
+    pub fn refusal_format(mut self, format: RefusalFormat) -> Self {
+        self.refusal_format = format;
+        self
     }
 
     /// The realm named in the challenge (default `Restricted`). Validated by
@@ -188,6 +198,7 @@ impl<U: Clone + Send + Sync + 'static> AuthenticatorBuilder<U> {
                 cors_preflight: self.cors_preflight,
                 retry_after: self.retry_after,
                 trusted_proxies: self.trusted_proxies,
+                refusal_format: self.refusal_format,
             }),
         })
     }

@@ -93,6 +93,21 @@
 //!   than a learned failure-time floor (waiting, not work), so neither the response nor its
 //!   timing tells them from a wrong password — also for imported bcrypt hashes.
 //!
+//! # Metrics
+//! Recorded through the [`metrics`](https://docs.rs/metrics) facade: install any exporter in the
+//! application (none is needed; without one, recording costs next to nothing).
+//!
+//! | name | kind | labels | what |
+//! |---|---|---|---|
+//! | `endpoint_auth_outcomes_total` | counter | `outcome`: `authenticated`, `unauthorized`, `unavailable`, `too_many_requests`; `reason` (for `unauthorized`: `bad_header`, `unknown_user`, `wrong_password`, `disabled`, `email_not_confirmed`, `locked_out`, `no_password`, `unusable_hash`, `refused_by_handler`; for `unavailable`: `store`, `verifier`, `no_user_store`) | every decision |
+//! | `endpoint_auth_verifications_total` | counter | `against`: `stored_hash`, `dummy_hash` | password verifications run (not cache hits, not shared ones) |
+//! | `endpoint_auth_cache_hits_total` | counter | | logins answered from the verification cache |
+//! | `endpoint_auth_cache_misses_total` | counter | | logins that needed a verification (or shared one running) |
+//! | `endpoint_auth_shed_total` | counter | | requests refused 503 by admission (queue full or `max_wait` passed) |
+//! | `endpoint_auth_throttled_total` | counter | | requests refused 429 by admission (over their client's share) |
+//! | `endpoint_auth_queue_waiting` | gauge | | requests waiting for a verification slot |
+//! | `endpoint_auth_workers_busy` | gauge | | verification slots in use |
+//!
 //! # Features
 //! None: the crate is small and has no optional parts.
 #![forbid(unsafe_code)]
@@ -118,6 +133,7 @@ mod password;
 mod pool;
 mod secret;
 mod store;
+mod telemetry;
 mod timer;
 mod timing;
 mod user;
@@ -136,8 +152,9 @@ pub use lockout::{Lock, LockDuration, LockoutPolicy};
 pub use memory::MemoryStore;
 pub use normalize::to_nfc;
 pub use outcome::{
-    AuthOutcome, FailureReason, Rejection, RejectionKind, RejectionResponse, UnavailableReason,
-    REJECTION_CONTENT_TYPE, TOO_MANY_REQUESTS_BODY, UNAUTHORIZED_BODY, UNAVAILABLE_BODY,
+    AuthOutcome, FailureReason, RefusalFormat, Rejection, RejectionKind, RejectionResponse,
+    UnavailableReason, REJECTION_CONTENT_TYPE, TOO_MANY_REQUESTS_BODY, UNAUTHORIZED_BODY,
+    UNAVAILABLE_BODY,
 };
 pub use parse::{
     parse_authorization, parse_header_map, parse_value, ParseError, ParseOptions,

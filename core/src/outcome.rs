@@ -150,6 +150,48 @@ pub enum RejectionKind {
 pub struct Rejection {
     kind: RejectionKind,
     challenge: HeaderValue,
+    format: RefusalFormat,
+}
+
+/// How refusal bodies are written: the application's choice (an API wants JSON). Status,
+/// `WWW-Authenticate`, `Retry-After` and "nothing about the reason" stay the core's (SPEC §3):
+/// both formats say only what the status says.
+///
+/// | status | [`PlainText`](Self::PlainText) (default) | [`Json`](Self::Json) |
+/// |---|---|---|
+/// | 401 | `Unauthorized` | `{"error":"unauthorized"}` |
+/// | 429 | `Too Many Requests` | `{"error":"too_many_requests"}` |
+/// | 503 | `Service Unavailable` | `{"error":"service_unavailable"}` |
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RefusalFormat {
+    /// `text/plain; charset=utf-8`.
+    #[default]
+    PlainText,
+    /// `application/json`.
+    Json,
+}
+
+impl RefusalFormat {
+    fn content_type(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            RefusalFormat::PlainText => REJECTION_CONTENT_TYPE,
+            RefusalFormat::Json => "application/json",
+        })
+    }
+
+    fn body(self, status: StatusCode) -> &'static str {
+        match (self, status) {
+            (RefusalFormat::PlainText, StatusCode::UNAUTHORIZED) => UNAUTHORIZED_BODY,
+            (RefusalFormat::PlainText, StatusCode::TOO_MANY_REQUESTS) => TOO_MANY_REQUESTS_BODY,
+            (RefusalFormat::PlainText, _) => UNAVAILABLE_BODY,
+            (RefusalFormat::Json, StatusCode::UNAUTHORIZED) => r#"{"error":"unauthorized"}"#,
+            (RefusalFormat::Json, StatusCode::TOO_MANY_REQUESTS) => {
+                r#"{"error":"too_many_requests"}"#
+            }
+            (RefusalFormat::Json, _) => r#"{"error":"service_unavailable"}"#,
+        }
+    }
 }
 
 impl fmt::Debug for Rejection {
@@ -193,7 +235,7 @@ pub struct RejectionResponse {
     pub status: StatusCode,
     /// `WWW-Authenticate` (401), `Retry-After` (503, 429), and `Content-Type`.
     pub headers: Vec<(HeaderName, HeaderValue)>,
-    /// `Unauthorized`, `Service Unavailable` or `Too Many Requests`.
+    /// `Unauthorized`, `Service Unavailable` or `Too Many Requests`, or their JSON forms.
     pub body: &'static str,
 }
 
@@ -217,6 +259,7 @@ impl Rejection {
         Self {
             kind: RejectionKind::Unauthorized(reason),
             challenge,
+            format: RefusalFormat::PlainText,
         }
     }
 
@@ -232,6 +275,7 @@ impl Rejection {
                 retry_after,
             },
             challenge,
+            format: RefusalFormat::PlainText,
         }
     }
 
@@ -240,7 +284,14 @@ impl Rejection {
         Self {
             kind: RejectionKind::TooManyRequests { retry_after },
             challenge,
+            format: RefusalFormat::PlainText,
         }
+    }
+
+    /// The same refusal, its body written in `format`.
+    pub fn with_format(mut self, format: RefusalFormat) -> Self {
+        self.format = format;
+        self
     }
 
     fn internal_mode_mismatch() -> Self {
@@ -273,28 +324,22 @@ impl Rejection {
         }
     }
 
-    /// The response to send: SPEC §3 for a 401, §5 for 503 and 429.
+    /// The response to send: SPEC §3 for a 401, §5 for 503 and 429, the body in the
+    /// authenticator's [`RefusalFormat`].
     pub fn response(&self) -> RejectionResponse {
-        let content_type = (
-            CONTENT_TYPE,
-            HeaderValue::from_static(REJECTION_CONTENT_TYPE),
-        );
-        match &self.kind {
-            RejectionKind::Unauthorized(_) => RejectionResponse {
-                status: StatusCode::UNAUTHORIZED,
-                headers: vec![(WWW_AUTHENTICATE, self.challenge.clone()), content_type],
-                body: UNAUTHORIZED_BODY,
-            },
-            RejectionKind::Unavailable { retry_after, .. } => RejectionResponse {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                headers: vec![(RETRY_AFTER, retry_after_value(*retry_after)), content_type],
-                body: UNAVAILABLE_BODY,
-            },
-            RejectionKind::TooManyRequests { retry_after } => RejectionResponse {
-                status: StatusCode::TOO_MANY_REQUESTS,
-                headers: vec![(RETRY_AFTER, retry_after_value(*retry_after)), content_type],
-                body: TOO_MANY_REQUESTS_BODY,
-            },
+        let status = self.status();
+        let content_type = (CONTENT_TYPE, self.format.content_type());
+        let first = match &self.kind {
+            RejectionKind::Unauthorized(_) => (WWW_AUTHENTICATE, self.challenge.clone()),
+            RejectionKind::Unavailable { retry_after, .. }
+            | RejectionKind::TooManyRequests { retry_after } => {
+                (RETRY_AFTER, retry_after_value(*retry_after))
+            }
+        };
+        RejectionResponse {
+            status,
+            headers: vec![first, content_type],
+            body: self.format.body(status),
         }
     }
 
@@ -371,6 +416,38 @@ mod tests {
             Rejection::too_many_requests(challenge(), Duration::ZERO).into_http_response();
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(response.headers()[RETRY_AFTER], "1");
+    }
+
+    #[test]
+    fn json_refusals_keep_status_and_headers_and_say_nothing_more() {
+        for plain in [
+            Rejection::unauthorized(challenge(), FailureReason::WrongPassword),
+            Rejection::unavailable(
+                challenge(),
+                UnavailableReason::NoUserStore,
+                Duration::from_secs(2),
+            ),
+            Rejection::too_many_requests(challenge(), Duration::from_secs(1)),
+        ] {
+            let json = plain.clone().with_format(RefusalFormat::Json).response();
+            let plain = plain.response();
+            assert_eq!(json.status, plain.status);
+            assert_eq!(json.headers[0], plain.headers[0]);
+            assert_eq!(json.headers[1].1, "application/json");
+            let parsed: std::collections::BTreeMap<String, String> = serde_json_lite(json.body);
+            assert_eq!(parsed.len(), 1, "{}", json.body);
+            assert!(parsed.contains_key("error"));
+        }
+    }
+
+    /// `{"error":"…"}` read back without a JSON dependency.
+    fn serde_json_lite(body: &str) -> std::collections::BTreeMap<String, String> {
+        let inner = body
+            .strip_prefix("{\"")
+            .and_then(|b| b.strip_suffix("\"}"))
+            .expect(body);
+        let (key, value) = inner.split_once("\":\"").expect(body);
+        [(key.to_owned(), value.to_owned())].into_iter().collect()
     }
 
     #[test]

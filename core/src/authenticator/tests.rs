@@ -12,7 +12,7 @@ use crate::pool::PoolConfig;
 use crate::pool::VerifierFuture;
 use crate::store::{NewUser, UserAdmin};
 use crate::user::User;
-use crate::RejectionKind;
+use crate::{RefusalFormat, RejectionKind};
 
 #[derive(Clone)]
 struct TestClock(Arc<Mutex<SystemTime>>);
@@ -780,4 +780,96 @@ fn log_names_are_truncated() {
     let logged = log_name(&long);
     assert_eq!(logged.chars().count(), 65);
     assert!(logged.ends_with('…'));
+}
+
+#[test]
+fn json_refusals_keep_the_challenge() {
+    let store = MemoryStore::new();
+    let auth = Authenticator::builder(store)
+        .realm("api")
+        .hash_policy(policy())
+        .pool(PoolConfig::new().workers(1))
+        .refusal_format(RefusalFormat::Json)
+        .build()
+        .unwrap();
+    let outcome = block_on(auth.authenticate_user(
+        [basic("nobody@example.com", "pw").as_slice()],
+        client(1),
+        Requirements::new(),
+    ));
+    let AuthOutcome::Rejected(rejection) = outcome else {
+        panic!("{outcome:?}")
+    };
+    let response = rejection.response();
+    assert_eq!(response.status, 401);
+    assert_eq!(
+        response.headers[0].1,
+        r#"Basic realm="api", charset="UTF-8""#
+    );
+    assert_eq!(response.headers[1].1, "application/json");
+    assert_eq!(response.body, r#"{"error":"unauthorized"}"#);
+    let plain = Authenticator::credentials_only("api")
+        .unwrap()
+        .with_refusal_format(RefusalFormat::Json);
+    assert_eq!(
+        plain.challenge().response().body,
+        r#"{"error":"unauthorized"}"#
+    );
+}
+
+#[test]
+fn decisions_verifications_and_cache_use_are_counted() {
+    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let f = fixture();
+    metrics::with_local_recorder(&recorder, || {
+        reason(f.login("nobody@example.com", PASSWORD));
+        reason(f.login("user123@gmail.com", "wrong"));
+        user(f.login("user123@gmail.com", PASSWORD));
+        user(f.login("user123@gmail.com", PASSWORD));
+    });
+    let counters: std::collections::HashMap<String, u64> = snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .filter_map(|(key, _, _, value)| match value {
+            DebugValue::Counter(n) => {
+                let key = key.key();
+                let mut labels: Vec<String> = key
+                    .labels()
+                    .map(|l| format!("{}={}", l.key(), l.value()))
+                    .collect();
+                labels.sort();
+                Some((format!("{}{{{}}}", key.name(), labels.join(",")), n))
+            }
+            _ => None,
+        })
+        .collect();
+    let count = |name: &str| counters.get(name).copied().unwrap_or(0);
+    assert_eq!(
+        count("endpoint_auth_outcomes_total{outcome=unauthorized,reason=unknown_user}"),
+        1,
+        "{counters:#?}"
+    );
+    assert_eq!(
+        count("endpoint_auth_outcomes_total{outcome=unauthorized,reason=wrong_password}"),
+        1
+    );
+    assert_eq!(
+        count("endpoint_auth_outcomes_total{outcome=authenticated}"),
+        2
+    );
+    assert_eq!(
+        count("endpoint_auth_verifications_total{against=dummy_hash}"),
+        1
+    );
+    assert_eq!(
+        count("endpoint_auth_verifications_total{against=stored_hash}"),
+        2,
+        "{counters:#?}"
+    );
+    assert_eq!(count("endpoint_auth_cache_hits_total{}"), 1);
+    assert_eq!(count("endpoint_auth_cache_misses_total{}"), 2);
 }
