@@ -39,7 +39,8 @@ mod axum {
         TestServer::spawn_tokio(move |listener, stop| async move {
             ::axum::serve(
                 listener,
-                endpoint_auth_cli::serve::axum_router(authenticator),
+                endpoint_auth_cli::serve::axum_router(authenticator)
+                    .into_make_service_with_connect_info::<std::net::SocketAddr>(),
             )
             .with_graceful_shutdown(stop)
             .await
@@ -75,5 +76,13 @@ mod rocket {
         })
     }
 
-    endpoint_auth_conformance::conformance_suite!(start, sqlite_fixture);
+    endpoint_auth_conformance::conformance_suite!(
+        start,
+        sqlite_fixture,
+        expected_failures: &[(
+            "abandoned_request_is_not_verified",
+            "rocket 0.5 runs each request in a task of its own that outlives the connection, so \
+             a request whose client went away is still verified in its turn"
+        )]
+    );
 }
