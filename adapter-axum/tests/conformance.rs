@@ -1,6 +1,8 @@
 //! The endpoint-auth conformance suite (SPEC.md), run twice against real axum servers on
 //! loopback: once with the routes protected by the extractors, once by the tower layer.
 
+use std::net::SocketAddr;
+
 use axum::http::header::CONTENT_TYPE;
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -25,13 +27,18 @@ async fn credentials(credentials: BasicCredentials) -> impl IntoResponse {
     json(credentials_body(&credentials))
 }
 
-/// Serves `app` on 127.0.0.1, on a thread and runtime of its own, until the [`TestServer`] drops.
+/// Serves `app` on 127.0.0.1, on a thread and runtime of its own, until the [`TestServer`] drops;
+/// with the socket peer in each request's extensions, which the adapter hands the core as the
+/// client for fair admission.
 fn serve(app: Router) -> TestServer {
     TestServer::spawn_tokio(|listener, stop| async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(stop)
-            .await
-            .expect("serve");
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stop)
+        .await
+        .expect("serve");
     })
 }
 

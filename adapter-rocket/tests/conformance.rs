@@ -2,7 +2,7 @@
 //! docs tell users: one `BasicAuth` fairing, guards in the handlers, no catchers of our own.
 
 use endpoint_auth::{Authenticator, User};
-use endpoint_auth_conformance::{conformance_suite, routes, TestServer};
+use endpoint_auth_conformance::{conformance_suite, routes, Fixture, TestServer};
 use endpoint_auth_rocket::{AuthUser, BasicAuth, BasicCredentials, ConfirmedUser};
 use rocket::get;
 use rocket::http::ContentType;
@@ -41,4 +41,17 @@ fn start(authenticator: Authenticator<User>) -> TestServer {
     })
 }
 
-conformance_suite!(start);
+conformance_suite!(
+    start,
+    Fixture::new,
+    expected_failures: &[(
+        "abandoned_request_is_not_verified",
+        ROCKET_OUTLIVES_ITS_CLIENT,
+    )]
+);
+
+/// Why rocket fails SPEC §5's "a request whose client has gone away is dropped from the queue
+/// without being verified".
+const ROCKET_OUTLIVES_ITS_CLIENT: &str = "rocket 0.5 runs each request in a task of its own \
+    that outlives the connection, so nothing drops the guard's wait when the client goes away; \
+    the request is verified in its turn";

@@ -78,5 +78,13 @@ mod rocket {
         super::start(Framework::Rocket, authenticator)
     }
 
-    endpoint_auth_conformance::conformance_suite!(start, sqlite_fixture);
+    endpoint_auth_conformance::conformance_suite!(
+        start,
+        sqlite_fixture,
+        expected_failures: &[(
+            "abandoned_request_is_not_verified",
+            "rocket 0.5 runs each request in a task of its own that outlives the connection, so \
+             a request whose client went away is still verified in its turn"
+        )]
+    );
 }

@@ -1,13 +1,15 @@
 //! One function per SPEC rule. Each gets a running server and its fixture, sends raw HTTP, and
 //! returns `Err` with what the adapter did wrong.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 use base64::Engine as _;
 use serde_json::json;
 
-use crate::client::{send, RawResponse};
+use crate::client::{send, start, Pending, RawResponse};
 use crate::fixture::*;
 use crate::routes::{rfc3339, CONFIRMED, CREDENTIALS, OPEN, PROTECTED};
 
@@ -30,6 +32,78 @@ impl Context<'_> {
 
     fn get_basic(&self, path: &str, user: &str, password: &str) -> Result<RawResponse, String> {
         self.get(path, &[&basic(user.as_bytes(), password.as_bytes())])
+    }
+
+    /// Sends `GET /protected` with these credentials from the loopback address `source`, without
+    /// waiting for the answer.
+    fn start_protected(
+        &self,
+        source: IpAddr,
+        user: &str,
+        password: &str,
+    ) -> Result<Pending, String> {
+        start(
+            self.addr,
+            Some(source),
+            "GET",
+            PROTECTED,
+            &[&basic(user.as_bytes(), password.as_bytes())],
+        )
+    }
+
+    /// Waits up to `within` until `condition` holds, polling.
+    fn wait_until(
+        &self,
+        within: Duration,
+        what: &str,
+        mut condition: impl FnMut(&Fixture) -> bool,
+    ) -> CaseResult {
+        let deadline = Instant::now() + within;
+        while !condition(self.fixture) {
+            if Instant::now() > deadline {
+                return Err(format!("waited {within:?} for {what}"));
+            }
+            sleep(Duration::from_millis(5));
+        }
+        Ok(())
+    }
+
+    /// Waits until `n` verifications have started.
+    fn wait_for_verifications(&self, n: usize) -> CaseResult {
+        self.wait_until(
+            SETTLE_LIMIT,
+            &format!("{n} verification(s) to start"),
+            |f| f.verified_passwords().len() >= n,
+        )
+    }
+}
+
+/// The client the admission cases flood from.
+const FLOODER: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+/// Another client, as the server sees it: a second loopback address.
+const OTHER_CLIENT: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
+/// How long the admission cases give the server to read requests they sent (so that they are
+/// queued): far less than the 2 s a request waits for verification before its 503.
+const QUEUE_SETTLE: Duration = Duration::from_millis(300);
+/// How long the suite waits for something the server should do promptly.
+const SETTLE_LIMIT: Duration = Duration::from_secs(5);
+/// How soon a request over its client's share must be refused: at once, not after waiting.
+const AT_ONCE: Duration = Duration::from_secs(1);
+
+/// Holds the fixture's verifications while alive (each started one waits, keeping its
+/// verification permit); lets them go when dropped, whatever the case returns.
+struct HeldVerifications<'a>(&'a Fixture);
+
+impl<'a> HeldVerifications<'a> {
+    fn new(fixture: &'a Fixture) -> Self {
+        fixture.faults().set_hold_verifications(true);
+        Self(fixture)
+    }
+}
+
+impl Drop for HeldVerifications<'_> {
+    fn drop(&mut self) {
+        self.0.faults().set_hold_verifications(false);
     }
 }
 
@@ -146,6 +220,41 @@ fn expect_unavailable(response: &RawResponse) -> CaseResult {
     if !response.header_values("www-authenticate").is_empty() {
         return Err(format!(
             "503 must not challenge (clients would drop good credentials); got {}",
+            describe(response)
+        ));
+    }
+    Ok(())
+}
+
+/// The SPEC §5 429: `Retry-After` in whole seconds ≥ 1, no challenge (it is not a verdict on
+/// the credentials), and a body that says nothing about the account.
+fn expect_too_many_requests(response: &RawResponse) -> CaseResult {
+    expect_status(response, 429)?;
+    let retry = response.header("retry-after").unwrap_or_default();
+    if retry.parse::<u64>().map_or(true, |s| s == 0) {
+        return Err(format!(
+            "429 needs Retry-After in whole seconds ≥ 1; got {}",
+            describe(response)
+        ));
+    }
+    if !response.header_values("www-authenticate").is_empty() {
+        return Err(format!(
+            "429 must not challenge (clients would drop good credentials); got {}",
+            describe(response)
+        ));
+    }
+    match response.header("content-type") {
+        Some(ct) if ct.eq_ignore_ascii_case("text/plain; charset=utf-8") => {}
+        _ => {
+            return Err(format!(
+                "429 needs Content-Type: text/plain; charset=utf-8; got {}",
+                describe(response)
+            ))
+        }
+    }
+    if response.body != b"Too Many Requests" {
+        return Err(format!(
+            "429 needs the body `Too Many Requests`; got {}",
             describe(response)
         ));
     }
@@ -653,6 +762,159 @@ pub fn verification_queue_full_is_503(cx: &mut Context<'_>) -> CaseResult {
         &cx.get_basic(PROTECTED, SEED_EMAIL, SEED_PASSWORD)?,
         SEED_EMAIL,
     )
+}
+
+/// Fair admission: while another client waits, a client flooding with logins gets 429 at once
+/// for every request over its share, and the other client's login is served in its turn —
+/// round-robin, not behind the whole flood.
+pub fn flooding_client_gets_429_while_another_waits(cx: &mut Context<'_>) -> CaseResult {
+    let held = HeldVerifications::new(cx.fixture);
+    // The flood: distinct unknown users (no two requests can share a verification). The first
+    // holds the only verification permit; the others queue.
+    let flood = (0..12)
+        .map(|i| {
+            cx.start_protected(
+                FLOODER,
+                &format!("flood{i}@example.com"),
+                &flood_password(i),
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    cx.wait_for_verifications(1)?;
+    sleep(QUEUE_SETTLE);
+    let login = cx.start_protected(OTHER_CLIENT, SEED_EMAIL, SEED_PASSWORD)?;
+    sleep(QUEUE_SETTLE);
+    // More from the flooder while the other client waits: over its share, refused at once.
+    for i in 12..16 {
+        let response = cx
+            .start_protected(
+                FLOODER,
+                &format!("flood{i}@example.com"),
+                &flood_password(i),
+            )?
+            .response_within(AT_ONCE)
+            .map_err(|e| {
+                format!(
+                    "a flooding client over its share while another client waits must get 429 \
+                     at once (is the adapter handing the core the socket peer?): {e}"
+                )
+            })?;
+        expect_too_many_requests(&response)
+            .map_err(|e| format!("flood request {i} while another client waited: {e}"))?;
+    }
+    drop(held);
+    let login = login.response()?;
+    expect_user(&login, SEED_EMAIL)
+        .map_err(|e| format!("the other client's login during a flood: {e}"))?;
+    // Round-robin from the flooder's first queued request: the held one, the flooder's next,
+    // then the other client's.
+    let order = cx.fixture.verified_passwords();
+    match order.iter().position(|p| p == SEED_PASSWORD) {
+        Some(turn) if turn <= 2 => {}
+        turn => {
+            return Err(format!(
+                "the other client's login was verified as number {:?} of {} (expected at most \
+                 third: queues are served round-robin per client, not first come first served)",
+                turn.map(|t| t + 1),
+                order.len()
+            ))
+        }
+    }
+    for (i, pending) in flood.into_iter().enumerate() {
+        let response = pending.response()?;
+        if ![401, 503].contains(&response.status) {
+            return Err(format!(
+                "flood request {i} (unknown user, queued while the flooder was alone): expected \
+                 401 (or 503 after waiting too long); got {}",
+                describe(&response)
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn flood_password(i: usize) -> String {
+    format!("flood password {i}")
+}
+
+/// The 429 of a client over its share is the same whatever the account (unknown user, or a
+/// real one with a wrong password): `Retry-After`, no challenge, nothing about the reason.
+pub fn too_many_requests_has_retry_after_and_no_challenge(cx: &mut Context<'_>) -> CaseResult {
+    let held = HeldVerifications::new(cx.fixture);
+    let queued = (0..3)
+        .map(|i| cx.start_protected(FLOODER, &format!("queued{i}@example.com"), "pw"))
+        .collect::<Result<Vec<_>, _>>()?;
+    cx.wait_for_verifications(1)?;
+    sleep(QUEUE_SETTLE);
+    let waiting = cx.start_protected(OTHER_CLIENT, "waiting@example.com", "pw")?;
+    sleep(QUEUE_SETTLE);
+    let mut refusals = Vec::new();
+    for (label, user, password) in [
+        ("unknown user", "nobody@example.com", SEED_PASSWORD),
+        ("wrong password", SEED_EMAIL, "wrong"),
+    ] {
+        let mut response = cx
+            .start_protected(FLOODER, user, password)?
+            .response_within(AT_ONCE)
+            .map_err(|e| format!("{label}: expected 429 at once: {e}"))?;
+        expect_too_many_requests(&response).map_err(|e| format!("{label}: {e}"))?;
+        response.headers.retain(|(name, _)| name != "date");
+        refusals.push((label, response));
+    }
+    if refusals[0].1 != refusals[1].1 {
+        return Err(format!(
+            "the 429s of an unknown user and of a real one differ: {} vs {}",
+            describe(&refusals[0].1),
+            describe(&refusals[1].1)
+        ));
+    }
+    drop(held);
+    for pending in queued.into_iter().chain([waiting]) {
+        expect_challenge(&pending.response()?)?;
+    }
+    Ok(())
+}
+
+/// A request whose client has gone away while it waited for verification is never verified —
+/// neither a real account's (whose failure slot shows it reached the queue) nor an unknown
+/// user's sent and abandoned at once.
+pub fn abandoned_request_is_not_verified(cx: &mut Context<'_>) -> CaseResult {
+    const GONE_REAL: &str = "abandoned wrong password";
+    const GONE_UNKNOWN: &str = "abandoned unknown user";
+    let held = HeldVerifications::new(cx.fixture);
+    let blocker = cx.start_protected(FLOODER, "blocker@example.com", "blocker")?;
+    cx.wait_for_verifications(1)?;
+    // A real account: once its failure slot is taken it waits for the permit; then it leaves.
+    let real = cx.start_protected(FLOODER, LOCKOUT_EMAIL, GONE_REAL)?;
+    cx.wait_until(SETTLE_LIMIT, "the abandoned request's failure slot", |f| {
+        f.observed_failures(LOCKOUT_EMAIL) == Some(1)
+    })?;
+    real.abandon();
+    // An unknown user, closed right after sending.
+    cx.start_protected(FLOODER, "gone@example.com", GONE_UNKNOWN)?
+        .abandon();
+    sleep(QUEUE_SETTLE);
+    // Queued after both: once it is answered, they would have been verified before it.
+    let after = cx.start_protected(FLOODER, "after@example.com", "after")?;
+    sleep(QUEUE_SETTLE);
+    drop(held);
+    expect_challenge(&blocker.response()?)?;
+    expect_challenge(&after.response()?)?;
+    let verified = cx.fixture.verified_passwords();
+    for gone in [GONE_REAL, GONE_UNKNOWN] {
+        if verified.iter().any(|p| p == gone) {
+            return Err(format!(
+                "a request whose client had gone away was verified ({gone:?}); verifications \
+                 in order: {verified:?}"
+            ));
+        }
+    }
+    if !verified.iter().any(|p| p == "after") {
+        return Err(format!(
+            "the request after the abandoned ones was not verified: {verified:?}"
+        ));
+    }
+    Ok(())
 }
 
 /// A CORS preflight passes without credentials (no 401, no challenge).

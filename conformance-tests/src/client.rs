@@ -2,8 +2,10 @@
 //! what well-behaved clients refuse to send (duplicate fields, TABs, raw octets, huge values).
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpStream};
 use std::time::Duration;
+
+use socket2::{Domain, Protocol, Socket, Type};
 
 /// How long the suite waits for any one response.
 pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(20);
@@ -62,6 +64,62 @@ pub fn send(
     path: &str,
     header_lines: &[&[u8]],
 ) -> Result<RawResponse, String> {
+    start(addr, None, method, path, header_lines)?.response()
+}
+
+/// A request sent and not yet answered: read its response, or go away without reading it.
+#[derive(Debug)]
+pub struct Pending {
+    stream: TcpStream,
+    head: bool,
+}
+
+impl Pending {
+    /// Reads the whole response, waiting up to [`RESPONSE_TIMEOUT`] for each read.
+    ///
+    /// # Errors
+    /// A message describing the I/O or parse failure.
+    pub fn response(self) -> Result<RawResponse, String> {
+        self.response_within(RESPONSE_TIMEOUT)
+    }
+
+    /// Reads the whole response, waiting up to `timeout` for each read.
+    ///
+    /// # Errors
+    /// A message describing the I/O or parse failure, or the timeout.
+    pub fn response_within(mut self, timeout: Duration) -> Result<RawResponse, String> {
+        self.stream
+            .set_read_timeout(Some(timeout.max(Duration::from_millis(1))))
+            .map_err(|e| e.to_string())?;
+        let mut raw = Vec::new();
+        match self.stream.read_to_end(&mut raw) {
+            Ok(_) => {}
+            // A server may reset after answering a request it did not like; keep what arrived.
+            Err(e) if !raw.is_empty() && e.kind() == std::io::ErrorKind::ConnectionReset => {}
+            Err(e) => return Err(format!("read response: {e}")),
+        }
+        parse_response(&raw, self.head)
+    }
+
+    /// Closes the connection without reading anything: the client has gone away.
+    pub fn abandon(self) {
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+}
+
+/// Sends one request as [`send`] does, from the loopback address `source` if given (any
+/// `127.0.0.0/8` address works on Linux; the server then sees a client other than
+/// `127.0.0.1`), and returns without waiting for the response.
+///
+/// # Errors
+/// A message describing the I/O failure.
+pub fn start(
+    addr: SocketAddr,
+    source: Option<IpAddr>,
+    method: &str,
+    path: &str,
+    header_lines: &[&[u8]],
+) -> Result<Pending, String> {
     let mut request =
         format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n").into_bytes();
     for line in header_lines {
@@ -70,8 +128,7 @@ pub fn send(
     }
     request.extend_from_slice(b"\r\n");
 
-    let mut stream = TcpStream::connect_timeout(&addr, RESPONSE_TIMEOUT)
-        .map_err(|e| format!("connect to {addr}: {e}"))?;
+    let mut stream = connect(addr, source)?;
     stream
         .set_read_timeout(Some(RESPONSE_TIMEOUT))
         .map_err(|e| e.to_string())?;
@@ -81,14 +138,26 @@ pub fn send(
     stream
         .write_all(&request)
         .map_err(|e| format!("send request: {e}"))?;
-    let mut raw = Vec::new();
-    match stream.read_to_end(&mut raw) {
-        Ok(_) => {}
-        // A server may reset after answering a request it did not like; keep what arrived.
-        Err(e) if !raw.is_empty() && e.kind() == std::io::ErrorKind::ConnectionReset => {}
-        Err(e) => return Err(format!("read response: {e}")),
-    }
-    parse_response(&raw, method == "HEAD")
+    Ok(Pending {
+        stream,
+        head: method == "HEAD",
+    })
+}
+
+fn connect(addr: SocketAddr, source: Option<IpAddr>) -> Result<TcpStream, String> {
+    let Some(source) = source else {
+        return TcpStream::connect_timeout(&addr, RESPONSE_TIMEOUT)
+            .map_err(|e| format!("connect to {addr}: {e}"));
+    };
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))
+        .map_err(|e| format!("a socket: {e}"))?;
+    socket
+        .bind(&SocketAddr::new(source, 0).into())
+        .map_err(|e| format!("bind to {source}: {e}"))?;
+    socket
+        .connect_timeout(&addr.into(), RESPONSE_TIMEOUT)
+        .map_err(|e| format!("connect to {addr} from {source}: {e}"))?;
+    Ok(socket.into())
 }
 
 fn parse_response(raw: &[u8], head: bool) -> Result<RawResponse, String> {

@@ -1,8 +1,11 @@
 //! The users the suite authenticates against, and the switches it uses to break things.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use endpoint_auth::{
@@ -36,6 +39,8 @@ pub const NON_ASCII_EMAIL: &str = "j\u{f6}rg@example.com";
 pub const NON_ASCII_PASSWORD: &str = "p\u{e4}ss:w\u{f6}rd \u{e9}t\u{e9}";
 /// A user the lockout cases lock (password [`SEED_PASSWORD`]).
 pub const LOCKOUT_EMAIL: &str = "lockout@example.com";
+/// How many verifications the suite's authenticator runs at once (its hashing workers).
+pub const VERIFICATION_PERMITS: usize = 1;
 /// The failure limit the suite's authenticator uses: SPEC §4's default.
 pub const MAX_PASSWORD_FAILURES: u32 = 10;
 
@@ -44,11 +49,19 @@ pub fn signed_up() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_704_164_645)
 }
 
-/// Switches that make the fixture's store or verifier fail, for the 503 cases.
+/// Switches that make the fixture's store or verifier fail, for the 503 cases, and hold
+/// verifications, for the admission cases.
 #[derive(Debug, Default)]
 pub struct Faults {
     store_down: AtomicBool,
     verifier_busy: AtomicBool,
+    hold: Mutex<Hold>,
+}
+
+#[derive(Debug, Default)]
+struct Hold {
+    on: bool,
+    waiting: Vec<Waker>,
 }
 
 impl Faults {
@@ -62,12 +75,46 @@ impl Faults {
         self.verifier_busy.store(busy, Ordering::SeqCst);
     }
 
+    /// While on, every verification that starts waits (holding its verification permit)
+    /// until it is switched off again; then they all go on.
+    pub fn set_hold_verifications(&self, hold: bool) {
+        let waiting = {
+            let mut state = self.hold.lock().unwrap_or_else(PoisonError::into_inner);
+            state.on = hold;
+            if hold {
+                Vec::new()
+            } else {
+                std::mem::take(&mut state.waiting)
+            }
+        };
+        waiting.into_iter().for_each(Waker::wake);
+    }
+
     fn store_down(&self) -> bool {
         self.store_down.load(Ordering::SeqCst)
     }
 
     fn verifier_busy(&self) -> bool {
         self.verifier_busy.load(Ordering::SeqCst)
+    }
+}
+
+/// Resolves once verifications are no longer held.
+struct Released(Arc<Faults>);
+
+impl Future for Released {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = self.0.hold.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.on {
+            if !state.waiting.iter().any(|w| w.will_wake(cx.waker())) {
+                state.waiting.push(cx.waker().clone());
+            }
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
     }
 }
 
@@ -170,10 +217,12 @@ impl UserStore for FaultyStore {
     }
 }
 
-/// A real verification pool that the suite can switch to "queue full".
+/// A real verification pool that the suite can switch to "queue full" or hold, and that
+/// remembers which passwords it was asked to verify, in order.
 struct SwitchableVerifier {
     pool: VerificationPool,
     faults: Arc<Faults>,
+    verified: Arc<Mutex<Vec<String>>>,
 }
 
 impl PasswordVerifier for SwitchableVerifier {
@@ -185,7 +234,17 @@ impl PasswordVerifier for SwitchableVerifier {
                 })
             });
         }
-        self.pool.verify(password, stored_hash)
+        self.verified
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(password.to_owned());
+        let released = Released(self.faults.clone());
+        let pool = self.pool.clone();
+        let (password, stored_hash) = (password.to_owned(), stored_hash.to_owned());
+        Box::pin(async move {
+            released.await;
+            pool.verify(&password, &stored_hash).await
+        })
     }
 
     fn hash(&self, password: &str) -> VerifierFuture<String> {
@@ -243,6 +302,7 @@ pub struct Fixture {
     authenticator: Authenticator<User>,
     faults: Arc<Faults>,
     observed: Arc<Mutex<HashMap<String, Observed>>>,
+    verified: Arc<Mutex<Vec<String>>>,
 }
 
 impl std::fmt::Debug for Fixture {
@@ -278,12 +338,16 @@ impl Fixture {
         };
         let pool = VerificationPool::new(HashPolicy::owasp(), PoolConfig::new())
             .expect("starting the conformance fixture's hashing threads");
+        let verified = Arc::new(Mutex::new(Vec::new()));
         let authenticator = Authenticator::builder(store)
             .realm(REALM)
             .verifier(SwitchableVerifier {
                 pool,
                 faults: faults.clone(),
+                verified: verified.clone(),
             })
+            // One verification at a time, so that the admission cases know who waits.
+            .pool(PoolConfig::new().workers(VERIFICATION_PERMITS))
             .cors_preflight(true)
             .build()
             .expect("the conformance realm is valid");
@@ -291,6 +355,7 @@ impl Fixture {
             authenticator,
             faults,
             observed,
+            verified,
         })
     }
 
@@ -316,6 +381,15 @@ impl Fixture {
     /// (or 0 after a success); `None` if the core wrote neither.
     pub fn observed_failures(&self, email: &str) -> Option<u32> {
         self.observed(email).failures
+    }
+
+    /// Every password the core asked the verifier to check (against a stored hash or the dummy
+    /// hash), in the order verifications started.
+    pub fn verified_passwords(&self) -> Vec<String> {
+        self.verified
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The hash the core last stored for `email` when upgrading an outdated one.

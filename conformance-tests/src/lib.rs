@@ -290,6 +290,9 @@ macro_rules! __with_case_names {
             success_resets_failure_count
             store_unavailable_is_503
             verification_queue_full_is_503
+            flooding_client_gets_429_while_another_waits
+            too_many_requests_has_retry_after_and_no_challenge
+            abandoned_request_is_not_verified
             cors_preflight_passes
         }
     };
@@ -309,11 +312,16 @@ __with_case_names!(__case_table []);
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __case_tests {
-    ([$start:expr, $fixture:expr] $($name:ident)*) => {
+    ([$start:expr, $fixture:expr, $expected_failures:expr] $($name:ident)*) => {
         $(
             #[test]
             fn $name() {
-                $crate::run_case_or_panic(stringify!($name), &$start, &$fixture);
+                $crate::run_case_or_panic(
+                    stringify!($name),
+                    &$start,
+                    &$fixture,
+                    $expected_failures,
+                );
             }
         )*
     };
@@ -324,13 +332,21 @@ macro_rules! __case_tests {
 /// `conformance_suite!(start)` runs against the in-memory fixture store;
 /// `conformance_suite!(start, fixture)` with `fixture: Fn() -> Fixture` runs against any store
 /// (see [`Fixture::with_store`]).
+///
+/// `conformance_suite!(start, fixture, expected_failures: &[(case, reason)])` names cases the
+/// adapter is known to fail, each with why (e.g. a limit of its framework). Their tests pass
+/// while the case fails — printing the reason and the failure — and fail once it passes, so
+/// that the entry is removed.
 #[macro_export]
 macro_rules! conformance_suite {
     ($start:expr) => {
         $crate::conformance_suite!($start, $crate::Fixture::new);
     };
     ($start:expr, $fixture:expr) => {
-        $crate::__with_case_names!(__case_tests [$start, $fixture]);
+        $crate::conformance_suite!($start, $fixture, expected_failures: &[]);
+    };
+    ($start:expr, $fixture:expr, expected_failures: $expected_failures:expr) => {
+        $crate::__with_case_names!(__case_tests [$start, $fixture, $expected_failures]);
     };
 }
 
@@ -440,23 +456,51 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
 }
 
 /// Runs the named case and panics with its failure: what [`conformance_suite!`]'s tests call.
+/// A case listed in `expected_failures` (`(case name, reason)`) must fail instead, and panics
+/// if it passes.
 ///
 /// # Panics
-/// When the case fails, with the reason; when no case has that name.
+/// When the case fails (or passes, if it is expected to fail), with the reason; when no case
+/// has that name, or an expected failure names no case.
 #[doc(hidden)]
-pub fn run_case_or_panic<S, F>(name: &str, start: &S, fixture: &F)
-where
+pub fn run_case_or_panic<S, F>(
+    name: &str,
+    start: &S,
+    fixture: &F,
+    expected_failures: &[(&str, &str)],
+) where
     S: Fn(Authenticator<User>) -> TestServer,
     F: Fn() -> Fixture,
 {
+    for (listed, _) in expected_failures {
+        assert!(
+            CASES.iter().any(|case| case.name == *listed),
+            "expected failure {listed} names no conformance case"
+        );
+    }
     let case = CASES
         .iter()
         .find(|case| case.name == name)
         .unwrap_or_else(|| panic!("no conformance case named {name}"));
-    match run_one(case, start, fixture) {
-        CaseOutcome::Passed => {}
-        CaseOutcome::Failed(reason) => panic!("conformance case {name} failed: {reason}"),
-        CaseOutcome::Unsupported(reason) => panic!("conformance case {name} unsupported: {reason}"),
+    let expected = expected_failures
+        .iter()
+        .find(|(listed, _)| *listed == name)
+        .map(|(_, reason)| *reason);
+    match (run_one(case, start, fixture), expected) {
+        (CaseOutcome::Passed, None) => {}
+        (CaseOutcome::Failed(reason), None) => {
+            panic!("conformance case {name} failed: {reason}")
+        }
+        (CaseOutcome::Failed(failure), Some(why)) => {
+            eprintln!("!!! EXPECTED FAILURE of conformance case {name} ({why}): {failure}");
+        }
+        (CaseOutcome::Passed, Some(why)) => panic!(
+            "conformance case {name} passes although it is listed as an expected failure \
+             ({why}): take it off the list"
+        ),
+        (CaseOutcome::Unsupported(reason), _) => {
+            panic!("conformance case {name} unsupported: {reason}")
+        }
     }
 }
 
