@@ -15,8 +15,10 @@ use http::HeaderValue;
 use crate::admission::{Admission, Refused};
 use crate::audit::{AuditEvent, AuditHook};
 use crate::builder::AuthenticatorBuilder;
+use crate::builder::Backend;
 use crate::cache::{Joined, VerificationCache};
 use crate::challenge::{Realm, RealmError};
+use crate::check::{CheckOutcome, CredentialCheck, FailureLedger};
 use crate::client::{self, ClientAddress, TrustedProxy};
 use crate::credentials::Credentials;
 use crate::lockout::LockoutPolicy;
@@ -128,10 +130,34 @@ pub(crate) struct Users<U> {
     pub(crate) busy_retry_after: Duration,
 }
 
+/// The credential-check half of an authenticator built with
+/// [`Authenticator::builder_with_check`].
+pub(crate) struct CheckedUsers<U> {
+    pub(crate) check: Arc<dyn CredentialCheck<User = U>>,
+    pub(crate) ledger: Arc<dyn FailureLedger>,
+    /// Single-flight for identical checks, and the users of accepted credentials.
+    pub(crate) cache: Arc<VerificationCache<CheckAttempt<U>, U>>,
+    pub(crate) lockout: LockoutPolicy,
+    pub(crate) admission: Arc<Admission>,
+    pub(crate) floor: FailureFloor,
+    pub(crate) busy_retry_after: Duration,
+}
+
+/// What one call of the application's check came to; identical concurrent requests share it.
+#[derive(Debug, Clone)]
+pub(crate) enum CheckAttempt<U> {
+    Accepted(U),
+    Refused,
+    NoSlot,
+    NotAdmitted(Refused),
+    Unavailable(StoreError),
+}
+
 pub(crate) struct Inner<U> {
     pub(crate) realm: Realm,
     pub(crate) parse: ParseOptions,
     pub(crate) users: Option<Users<U>>,
+    pub(crate) checked: Option<CheckedUsers<U>>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) audit: Option<Arc<dyn AuditHook>>,
     pub(crate) cors_preflight: bool,
@@ -259,6 +285,7 @@ impl Authenticator<NoUser> {
                 realm: Realm::new(realm)?,
                 parse: ParseOptions::new(),
                 users: None,
+                checked: None,
                 clock: Arc::new(SystemClock),
                 audit: None,
                 cors_preflight: false,
@@ -278,6 +305,7 @@ impl Authenticator<NoUser> {
                 realm: inner.realm.clone(),
                 parse: inner.parse,
                 users: None,
+                checked: None,
                 clock: inner.clock.clone(),
                 audit: inner.audit.clone(),
                 cors_preflight: inner.cors_preflight,
@@ -295,7 +323,19 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
     where
         S: UserStore<User = U>,
     {
-        AuthenticatorBuilder::new(Arc::new(store))
+        AuthenticatorBuilder::new(Backend::Store(Arc::new(store)))
+    }
+
+    /// Starts configuring an authenticator whose `authenticate_users` asks `check` instead of a
+    /// users store: see [`check`](crate::check). Failures are counted in a
+    /// [`MemoryLedger`](crate::check::MemoryLedger) unless
+    /// [`failure_ledger`](AuthenticatorBuilder::failure_ledger) names another.
+    /// [`Requirements`] do not apply: the check decides who may come in.
+    pub fn builder_with_check<C>(check: C) -> AuthenticatorBuilder<U>
+    where
+        C: CredentialCheck<User = U>,
+    {
+        AuthenticatorBuilder::new(Backend::Check(Arc::new(check)))
     }
 
     /// The realm named in challenges.
@@ -473,6 +513,11 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
         client: ClientAddress,
         requirements: Requirements,
     ) -> AuthOutcome<U> {
+        if let Some(checked) = &self.inner.checked {
+            return self
+                .authenticate_checked(checked, credentials, client)
+                .await;
+        }
         let Some(users) = &self.inner.users else {
             return AuthOutcome::Rejected(
                 self.unavailable(Some(&credentials), UnavailableReason::NoUserStore),
@@ -510,9 +555,9 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
                 .cache
                 .fingerprint(&record.login, credentials.password(), stored_hash);
         let joined = users.cache.join(fingerprint, now).await;
-        telemetry::cache(matches!(joined, Joined::Cached));
+        telemetry::cache(matches!(joined, Joined::Cached(())));
         let (attempt, led) = match joined {
-            Joined::Cached => {
+            Joined::Cached(()) => {
                 let needs_rehash = users.verifier.needs_rehash(stored_hash);
                 return self
                     .succeed(
@@ -540,7 +585,7 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
                     )
                     .await;
                 if let Some(leader) = leader {
-                    leader.finish(&attempt, attempt.matched(), now);
+                    leader.finish(&attempt, attempt.matched().then_some(()), now);
                 }
                 (attempt, true)
             }
@@ -708,12 +753,12 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
             &users.dummy_hash,
         );
         let spent = match users.cache.join(fingerprint, refusal.now).await {
-            Joined::Cached => None,
+            Joined::Cached(()) => None,
             Joined::Shared(attempt) => Some(attempt),
             Joined::Lead(leader) => {
                 let attempt = self.dummy_attempt(users, credentials, client).await;
                 if let Some(leader) = leader {
-                    leader.finish(&attempt, false, refusal.now);
+                    leader.finish(&attempt, None, refusal.now);
                 }
                 Some(attempt)
             }
@@ -775,9 +820,132 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
         timer::sleep_until(started + users.floor.floor()).await;
     }
 
+    /// `authenticate_users` over the application's check, behind the same lockout, admission,
+    /// cache and uniform refusals as a users store.
+    async fn authenticate_checked(
+        &self,
+        checked: &CheckedUsers<U>,
+        credentials: Credentials,
+        client: ClientAddress,
+    ) -> AuthOutcome<U> {
+        let started = Instant::now();
+        let now = self.inner.clock.now();
+        let login = credentials.username().trim();
+        let credentials = &credentials;
+        let refuse = |reason: FailureReason| async move {
+            timer::sleep_until(started + checked.floor.floor()).await;
+            AuthOutcome::Rejected(self.unauthorized(Some(credentials), reason))
+        };
+        let (failures, last_failure) = match checked.ledger.failures(login).await {
+            Ok(state) => state,
+            Err(error) => return self.store_unavailable(credentials, error),
+        };
+        if let Some(lock) = checked.lockout.locked_until(failures, last_failure, now) {
+            return refuse(FailureReason::LockedOut(lock)).await;
+        }
+        let key = crate::store::login_key(login);
+        let fingerprint = checked.cache.fingerprint(&key, credentials.password(), "");
+        let joined = checked.cache.join(fingerprint, now).await;
+        telemetry::cache(matches!(joined, Joined::Cached(_)));
+        let attempt = match joined {
+            Joined::Cached(user) => {
+                if failures > 0 {
+                    if let Err(error) = checked.ledger.reset(login).await {
+                        tracing::warn!(login = %log_name(login), %error, "could not clear the failure count");
+                    }
+                }
+                CheckAttempt::Accepted(user)
+            }
+            Joined::Shared(attempt) => attempt,
+            Joined::Lead(leader) => {
+                let attempt = self
+                    .check_attempt(checked, login, credentials, client, now)
+                    .await;
+                if let Some(leader) = leader {
+                    let accepted = match &attempt {
+                        CheckAttempt::Accepted(user) => Some(user.clone()),
+                        _ => None,
+                    };
+                    leader.finish(&attempt, accepted, now);
+                }
+                attempt
+            }
+        };
+        match attempt {
+            CheckAttempt::Accepted(user) => {
+                telemetry::authenticated();
+                self.audit(&AuditEvent::Authenticated {
+                    username: credentials.username(),
+                });
+                AuthOutcome::User(user)
+            }
+            CheckAttempt::Refused => refuse(FailureReason::WrongPassword).await,
+            CheckAttempt::NoSlot => {
+                let lockout = &checked.lockout;
+                let reason = match lockout.locked_until(lockout.get_max_failures(), Some(now), now)
+                {
+                    Some(lock) => FailureReason::LockedOut(lock),
+                    None => FailureReason::WrongPassword,
+                };
+                refuse(reason).await
+            }
+            CheckAttempt::NotAdmitted(refused) => {
+                self.refused_admission(checked.busy_retry_after, credentials, client, refused)
+            }
+            CheckAttempt::Unavailable(error) => self.store_unavailable(credentials, error),
+        }
+    }
+
+    /// One call of the application's check: a failure slot first, then a permit, then the
+    /// check; a success gives the slot back.
+    async fn check_attempt(
+        &self,
+        checked: &CheckedUsers<U>,
+        login: &str,
+        credentials: &Credentials,
+        client: ClientAddress,
+        now: SystemTime,
+    ) -> CheckAttempt<U> {
+        let rule = checked.lockout.slot_rule(now);
+        match checked.ledger.reserve_failure_slot(login, rule, now).await {
+            Ok(Some(_)) => {}
+            Ok(None) => return CheckAttempt::NoSlot,
+            Err(error) => return CheckAttempt::Unavailable(error),
+        }
+        let permit = match checked.admission.acquire(client.admission_key()).await {
+            Ok(permit) => permit,
+            Err(refused) => return CheckAttempt::NotAdmitted(refused),
+        };
+        let checking = Instant::now();
+        telemetry::verification(false);
+        let outcome = checked.check.check(login, credentials.password()).await;
+        drop(permit);
+        checked.floor.observe_check(checking.elapsed());
+        match outcome {
+            Ok(CheckOutcome::Accepted(user)) => {
+                if let Err(error) = checked.ledger.reset(login).await {
+                    tracing::warn!(login = %log_name(login), %error, "could not clear the failure count");
+                }
+                CheckAttempt::Accepted(user)
+            }
+            Ok(_) => CheckAttempt::Refused,
+            Err(error) => CheckAttempt::Unavailable(error),
+        }
+    }
+
     fn not_admitted(
         &self,
         users: &Users<U>,
+        credentials: &Credentials,
+        client: ClientAddress,
+        refused: Refused,
+    ) -> AuthOutcome<U> {
+        self.refused_admission(users.busy_retry_after, credentials, client, refused)
+    }
+
+    fn refused_admission(
+        &self,
+        busy_retry_after: Duration,
         credentials: &Credentials,
         client: ClientAddress,
         refused: Refused,
@@ -790,14 +958,14 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
                     username: credentials.username(),
                     client,
                 });
-                AuthOutcome::Rejected(self.too_many_requests(users.busy_retry_after))
+                AuthOutcome::Rejected(self.too_many_requests(busy_retry_after))
             }
             Refused::Busy => {
                 telemetry::shed();
                 AuthOutcome::Rejected(self.unavailable(
                     Some(credentials),
                     UnavailableReason::Verifier(VerifyError::Busy {
-                        retry_after: users.busy_retry_after,
+                        retry_after: busy_retry_after,
                     }),
                 ))
             }

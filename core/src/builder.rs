@@ -6,9 +6,12 @@ use std::time::{Duration, Instant};
 
 use crate::admission::{Admission, Limits};
 use crate::audit::AuditHook;
-use crate::authenticator::{Authenticator, BuildError, Clock, Inner, SystemClock, Users};
+use crate::authenticator::{
+    Authenticator, BuildError, CheckedUsers, Clock, Inner, SystemClock, Users,
+};
 use crate::cache::{CacheConfig, VerificationCache};
 use crate::challenge::Realm;
+use crate::check::{CredentialCheck, FailureLedger, MemoryLedger};
 use crate::client::TrustedProxy;
 use crate::lockout::LockoutPolicy;
 use crate::outcome::RefusalFormat;
@@ -18,9 +21,19 @@ use crate::pool::{PasswordVerifier, PoolConfig, VerificationPool};
 use crate::store::UserStore;
 use crate::timing::FailureFloor;
 
-/// Configures an [`Authenticator`]. Start with [`Authenticator::builder`].
+/// Where `authenticate_users` finds its users.
+pub(crate) enum Backend<U> {
+    /// A users store holding password hashes.
+    Store(Arc<dyn UserStore<User = U>>),
+    /// The application's credential check.
+    Check(Arc<dyn CredentialCheck<User = U>>),
+}
+
+/// Configures an [`Authenticator`]. Start with [`Authenticator::builder`] (a users store) or
+/// [`Authenticator::builder_with_check`] (the application's credential check).
 pub struct AuthenticatorBuilder<U> {
-    store: Arc<dyn UserStore<User = U>>,
+    backend: Backend<U>,
+    ledger: Option<Arc<dyn FailureLedger>>,
     realm: String,
     parse: ParseOptions,
     hash_policy: HashPolicy,
@@ -52,9 +65,10 @@ impl<U> fmt::Debug for AuthenticatorBuilder<U> {
 }
 
 impl<U: Clone + Send + Sync + 'static> AuthenticatorBuilder<U> {
-    pub(crate) fn new(store: Arc<dyn UserStore<User = U>>) -> Self {
+    pub(crate) fn new(backend: Backend<U>) -> Self {
         Self {
-            store,
+            backend,
+            ledger: None,
             realm: "Restricted".to_owned(),
             parse: ParseOptions::new(),
             hash_policy: HashPolicy::owasp(),
@@ -158,6 +172,14 @@ impl<U: Clone + Send + Sync + 'static> AuthenticatorBuilder<U> {
         self
     }
 
+    /// Where the failures of an application's credential check are counted (default a
+    /// [`MemoryLedger`]; share one across instances for a lockout that holds across them).
+    /// Ignored for users stores, which count failures themselves.
+    pub fn failure_ledger(mut self, ledger: impl FailureLedger) -> Self {
+        self.ledger = Some(Arc::new(ledger));
+        self
+    }
+
     /// Validates the realm, starts the hashing threads, prepares the dummy hash and measures
     /// what a verification costs here (for the failure-time floor).
     ///
@@ -165,34 +187,56 @@ impl<U: Clone + Send + Sync + 'static> AuthenticatorBuilder<U> {
     /// [`BuildError`] when the realm has control characters or hashing cannot be set up.
     pub fn build(self) -> Result<Authenticator<U>, BuildError> {
         let realm = Realm::new(self.realm)?;
-        let floor = FailureFloor::default();
-        let dummy_hash = calibrated_dummy_hash(&self.hash_policy, &floor)?;
-        calibrate_bcrypt(&floor);
-        let verifier: Arc<dyn PasswordVerifier> = match self.verifier {
-            Some(verifier) => verifier,
-            None => Arc::new(VerificationPool::new(self.hash_policy, self.pool)?),
-        };
-        let cache = VerificationCache::new(self.cache).map_err(|_| BuildError::Random)?;
-        let admission = Admission::new(Limits {
+        let admission = Arc::new(Admission::new(Limits {
             permits: self.pool.get_workers(),
             max_wait: self.pool.get_max_wait(),
             max_waiting: self.pool.get_max_waiting(),
-        });
-        Ok(Authenticator {
-            inner: Arc::new(Inner {
-                realm,
-                parse: self.parse,
-                users: Some(Users {
-                    store: self.store,
+        }));
+        let floor = FailureFloor::default();
+        let (users, checked) = match self.backend {
+            Backend::Store(store) => {
+                let dummy_hash = calibrated_dummy_hash(&self.hash_policy, &floor)?;
+                calibrate_bcrypt(&floor);
+                let verifier: Arc<dyn PasswordVerifier> = match self.verifier {
+                    Some(verifier) => verifier,
+                    None => Arc::new(VerificationPool::new(self.hash_policy, self.pool)?),
+                };
+                let cache = VerificationCache::new(self.cache).map_err(|_| BuildError::Random)?;
+                let users = Users {
+                    store,
                     verifier,
                     cache: Arc::new(cache),
                     dummy_hash,
                     lockout: self.lockout,
                     last_login_interval: self.last_login_interval,
-                    admission: Arc::new(admission),
+                    admission,
                     floor,
                     busy_retry_after: self.pool.get_retry_after(),
-                }),
+                };
+                (Some(users), None)
+            }
+            Backend::Check(check) => {
+                let cache = VerificationCache::new(self.cache).map_err(|_| BuildError::Random)?;
+                let checked = CheckedUsers {
+                    check,
+                    ledger: self
+                        .ledger
+                        .unwrap_or_else(|| Arc::new(MemoryLedger::default())),
+                    cache: Arc::new(cache),
+                    lockout: self.lockout,
+                    admission,
+                    floor,
+                    busy_retry_after: self.pool.get_retry_after(),
+                };
+                (None, Some(checked))
+            }
+        };
+        Ok(Authenticator {
+            inner: Arc::new(Inner {
+                realm,
+                parse: self.parse,
+                users,
+                checked,
                 clock: self.clock,
                 audit: self.audit,
                 cors_preflight: self.cors_preflight,

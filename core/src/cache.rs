@@ -60,12 +60,13 @@ impl CacheConfig {
 /// nothing about the password even to someone who reads the process memory's cache table.
 pub(crate) type Fingerprint = [u8; 32];
 
-struct State<T> {
-    verified: HashMap<Fingerprint, SystemTime>,
+struct State<T, V> {
+    /// Successes remembered: until when, and what they yielded.
+    verified: HashMap<Fingerprint, (SystemTime, V)>,
     in_flight: HashMap<Fingerprint, Vec<oneshot::Sender<T>>>,
 }
 
-impl<T> Default for State<T> {
+impl<T, V> Default for State<T, V> {
     fn default() -> Self {
         Self {
             verified: HashMap::new(),
@@ -75,25 +76,26 @@ impl<T> Default for State<T> {
 }
 
 /// Successful verifications with a TTL and a size bound, plus single-flight: identical concurrent
-/// attempts run once and share the leader's result, `T`.
-pub(crate) struct VerificationCache<T> {
+/// attempts run once and share the leader's result, `T`. A remembered success keeps a `V`: nothing
+/// for a verified password, the user for an application's credential check.
+pub(crate) struct VerificationCache<T, V = ()> {
     key: Hmac<Sha256>,
     config: CacheConfig,
-    state: Mutex<State<T>>,
+    state: Mutex<State<T, V>>,
 }
 
 /// What a request does about one verification.
-pub(crate) enum Joined<T> {
+pub(crate) enum Joined<T, V = ()> {
     /// This exact verification succeeded within the TTL.
-    Cached,
+    Cached(V),
     /// An identical attempt ran meanwhile; this is its result.
     Shared(T),
     /// Run the attempt, and hand its result to [`Leader::finish`] if there is a leader (none
     /// after repeatedly cancelled leaders: then it runs alone).
-    Lead(Option<Leader<T>>),
+    Lead(Option<Leader<T, V>>),
 }
 
-impl<T: Clone> VerificationCache<T> {
+impl<T: Clone, V: Clone> VerificationCache<T, V> {
     /// A cache with a fresh random key.
     pub(crate) fn new(config: CacheConfig) -> Result<Self, getrandom::Error> {
         let mut key = [0u8; 32];
@@ -106,7 +108,7 @@ impl<T: Clone> VerificationCache<T> {
         })
     }
 
-    fn state(&self) -> MutexGuard<'_, State<T>> {
+    fn state(&self) -> MutexGuard<'_, State<T, V>> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -131,12 +133,12 @@ impl<T: Clone> VerificationCache<T> {
         self: &Arc<Self>,
         fingerprint: Fingerprint,
         now: SystemTime,
-    ) -> Joined<T> {
+    ) -> Joined<T, V> {
         // A follower whose leader was cancelled (its request dropped) tries again; after a few
         // rounds it runs on its own rather than waiting forever.
         for _ in 0..3 {
             match self.join_once(fingerprint, now) {
-                Flight::Cached => return Joined::Cached,
+                Flight::Cached(value) => return Joined::Cached(value),
                 Flight::Follower(answer) => match answer.await {
                     Ok(shared) => return Joined::Shared(shared),
                     Err(oneshot::Canceled) => continue,
@@ -147,11 +149,11 @@ impl<T: Clone> VerificationCache<T> {
         Joined::Lead(None)
     }
 
-    fn join_once(self: &Arc<Self>, fingerprint: Fingerprint, now: SystemTime) -> Flight<T> {
+    fn join_once(self: &Arc<Self>, fingerprint: Fingerprint, now: SystemTime) -> Flight<T, V> {
         let mut state = self.state();
-        if let Some(&expires) = state.verified.get(&fingerprint) {
-            if now < expires && expires <= now + self.config.ttl {
-                return Flight::Cached;
+        if let Some((expires, value)) = state.verified.get(&fingerprint) {
+            if now < *expires && *expires <= now + self.config.ttl {
+                return Flight::Cached(value.clone());
             }
             // Expired, or the clock went backwards past its insertion.
             state.verified.remove(&fingerprint);
@@ -170,16 +172,17 @@ impl<T: Clone> VerificationCache<T> {
     }
 
     fn remember(
-        state: &mut State<T>,
+        state: &mut State<T, V>,
         config: &CacheConfig,
         fingerprint: Fingerprint,
+        value: V,
         now: SystemTime,
     ) {
         if config.capacity == 0 || config.ttl.is_zero() {
             return;
         }
         if state.verified.len() >= config.capacity {
-            state.verified.retain(|_, expires| now < *expires);
+            state.verified.retain(|_, (expires, _)| now < *expires);
         }
         if state.verified.len() >= config.capacity {
             // Still full of live entries: make room by dropping one. Which one matters little;
@@ -188,7 +191,9 @@ impl<T: Clone> VerificationCache<T> {
                 state.verified.remove(&victim);
             }
         }
-        state.verified.insert(fingerprint, now + config.ttl);
+        state
+            .verified
+            .insert(fingerprint, (now + config.ttl, value));
     }
 
     /// Number of remembered verifications (for tests and metrics).
@@ -198,27 +203,33 @@ impl<T: Clone> VerificationCache<T> {
     }
 }
 
-enum Flight<T> {
-    Cached,
+enum Flight<T, V> {
+    Cached(V),
     Follower(oneshot::Receiver<T>),
-    Leader(Leader<T>),
+    Leader(Leader<T, V>),
 }
 
 /// The request that actually runs an attempt; the identical ones wait for it.
-pub(crate) struct Leader<T> {
-    cache: Arc<VerificationCache<T>>,
+pub(crate) struct Leader<T, V = ()> {
+    cache: Arc<VerificationCache<T, V>>,
     fingerprint: Fingerprint,
     finished: bool,
 }
 
-impl<T: Clone> Leader<T> {
-    /// Hands `result` to the followers, and remembers the verification when it `succeeded`.
-    pub(crate) fn finish(mut self, result: &T, succeeded: bool, now: SystemTime) {
+impl<T: Clone, V: Clone> Leader<T, V> {
+    /// Hands `result` to the followers, and remembers the success it yielded, if any.
+    pub(crate) fn finish(mut self, result: &T, success: Option<V>, now: SystemTime) {
         self.finished = true;
         let followers = {
             let mut state = self.cache.state();
-            if succeeded {
-                VerificationCache::remember(&mut state, &self.cache.config, self.fingerprint, now);
+            if let Some(value) = success {
+                VerificationCache::remember(
+                    &mut state,
+                    &self.cache.config,
+                    self.fingerprint,
+                    value,
+                    now,
+                );
             }
             state
                 .in_flight
@@ -231,7 +242,7 @@ impl<T: Clone> Leader<T> {
     }
 }
 
-impl<T> Drop for Leader<T> {
+impl<T, V> Drop for Leader<T, V> {
     fn drop(&mut self) {
         if !self.finished {
             // Cancelled mid-flight: dropping the senders tells followers to try again.
@@ -327,7 +338,7 @@ mod tests {
         ) -> Shared {
             let fingerprint = self.fingerprint(username, password, stored_hash);
             match self.join(fingerprint, now).await {
-                Joined::Cached => Ok(Verification {
+                Joined::Cached(()) => Ok(Verification {
                     matched: true,
                     needs_rehash: false,
                 }),
@@ -336,7 +347,7 @@ mod tests {
                     let result = verifier.verify(password, stored_hash).await;
                     if let Some(leader) = leader {
                         let matched = matches!(result, Ok(Verification { matched: true, .. }));
-                        leader.finish(&result, matched, now);
+                        leader.finish(&result, matched.then_some(()), now);
                     }
                     result
                 }
@@ -527,7 +538,7 @@ mod tests {
         let stored = verifier.policy.hash("pw").unwrap();
         let cache = Arc::new(VerificationCache::new(CacheConfig::new()).unwrap());
         let fingerprint = cache.fingerprint("u", "pw", &stored);
-        let Flight::Leader(leader) = cache.join_once(fingerprint, at(0)) else {
+        let Flight::<Shared, ()>::Leader(leader) = cache.join_once(fingerprint, at(0)) else {
             panic!("first caller leads")
         };
         let Flight::Follower(answer) = cache.join_once(fingerprint, at(0)) else {

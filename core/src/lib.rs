@@ -120,6 +120,7 @@ mod base64_canonical;
 mod builder;
 mod cache;
 mod challenge;
+pub mod check;
 mod client;
 mod credentials;
 mod lockout;

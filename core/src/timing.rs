@@ -113,6 +113,15 @@ impl FailureFloor {
         }
     }
 
+    /// The application's credential check took `took` (it is a class of its own).
+    pub(crate) fn observe_check(&self, took: Duration) {
+        self.state()
+            .classes
+            .entry((2, 0))
+            .or_default()
+            .add(took.as_nanos() as f64);
+    }
+
     /// The store work of a wrong password took `took`.
     pub(crate) fn observe_store(&self, took: Duration) {
         self.state().store.add(took.as_nanos() as f64);
