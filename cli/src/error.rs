@@ -34,6 +34,9 @@ pub enum CliError {
     /// The authenticator could not be built.
     #[error(transparent)]
     Build(#[from] BuildError),
+    /// A query of the users database failed.
+    #[error("{0}")]
+    Database(String),
     /// The server could not start or failed.
     #[error("{0}")]
     Serve(String),
