@@ -37,6 +37,9 @@ pub enum CliError {
     /// A query of the users database failed.
     #[error("{0}")]
     Database(String),
+    /// The TLS certificate or key cannot be used.
+    #[error("TLS: {0}")]
+    Tls(String),
     /// The server could not start or failed.
     #[error("{0}")]
     Serve(String),
