@@ -226,7 +226,7 @@ fn announce(addr: SocketAddr, db: &str, args: &ServeArgs) {
     let users = redact_url(db);
     if args.forward_auth {
         println!(
-            "endpoint-auth serving forward authentication on {scheme}://{addr}, users in {users}"
+            "endpoint-auth serving {scheme}://{addr} for forward authentication, users in {users}"
         );
         let confirmed = if args.confirmed_email {
             ", confirmed email required"
