@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use endpoint_auth::TrustedProxy;
 
@@ -40,7 +41,8 @@ pub enum Command {
     },
 }
 
-/// Options of `serve`.
+/// Options of `serve`. Each can also come from the `ENDPOINT_AUTH_*` variable `--help` names;
+/// on/off settings take `true`/`false`, `1`/`0`, `yes`/`no` or `on`/`off` there.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port (the address is printed).
@@ -64,15 +66,15 @@ pub struct ServeArgs {
     pub realm: String,
     /// Make sure the demo user (user123@gmail.com / mySuperS3cretPassw0rd) exists and print how
     /// to call the server with curl.
-    #[arg(long, env = "ENDPOINT_AUTH_DEMO")]
+    #[arg(long, env = "ENDPOINT_AUTH_DEMO", value_parser = BoolishValueParser::new())]
     pub demo: bool,
     /// Serve only `/auth`, for a reverse proxy's per-request authentication (nginx
     /// `auth_request`, Caddy `forward_auth`, Traefik `ForwardAuth`): `200` with `X-Auth-User` and
     /// `Remote-User` for a user's right credentials, else the 401 (or 429, 503) to pass on.
-    #[arg(long, env = "ENDPOINT_AUTH_FORWARD_AUTH")]
+    #[arg(long, env = "ENDPOINT_AUTH_FORWARD_AUTH", value_parser = BoolishValueParser::new())]
     pub forward_auth: bool,
     /// With --forward-auth: accept only users whose email is confirmed.
-    #[arg(long, env = "ENDPOINT_AUTH_CONFIRMED_EMAIL", requires = "forward_auth")]
+    #[arg(long, env = "ENDPOINT_AUTH_CONFIRMED_EMAIL", value_parser = BoolishValueParser::new(), requires = "forward_auth")]
     pub confirmed_email: bool,
     /// A proxy (IP address or CIDR network) whose `Forwarded` / `X-Forwarded-For` names the
     /// client for fair admission; repeatable (the variable takes a comma-separated list).
@@ -102,7 +104,7 @@ pub struct ServeArgs {
     pub tls_key: Option<PathBuf>,
     /// Also serve `GET /metrics`: Prometheus text format, unauthenticated (keep it off networks
     /// that should not see request counts).
-    #[arg(long, env = "ENDPOINT_AUTH_METRICS")]
+    #[arg(long, env = "ENDPOINT_AUTH_METRICS", value_parser = BoolishValueParser::new())]
     pub metrics: bool,
     /// Close a connection that has not sent a complete request head within SECS (1 to 30); an idle
     /// keep-alive connection is closed after the same time.
