@@ -4,7 +4,6 @@
 mod support;
 
 use std::process::Command;
-use std::time::Instant;
 
 use support::pg::PgDatabase;
 use support::server::Server;
