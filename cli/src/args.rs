@@ -3,7 +3,9 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use endpoint_auth::TrustedProxy;
 
 /// The database used when neither `--db` nor `ENDPOINT_AUTH_DB` says otherwise.
 pub const DEFAULT_DB: &str = "sqlite://endpoint-auth.db";
@@ -13,7 +15,7 @@ pub const DEFAULT_DB: &str = "sqlite://endpoint-auth.db";
 #[command(name = "endpoint-auth", version, about, propagate_version = true)]
 pub struct Cli {
     /// Users database: `sqlite://FILE` (created on first use), `sqlite::memory:` or `postgres://…`.
-    #[arg(long, global = true, env = "ENDPOINT_AUTH_DB", default_value = DEFAULT_DB, value_name = "URL")]
+    #[arg(long, global = true, env = "ENDPOINT_AUTH_DB", hide_env_values = true, default_value = DEFAULT_DB, value_name = "URL")]
     pub db: String,
 
     /// What to do.
@@ -31,24 +33,79 @@ pub enum Command {
     Users(UsersCommand),
     /// Print an argon2id PHC hash of a password (OWASP parameters).
     Hash(PasswordSource),
+    /// Print a shell completion script, e.g. `endpoint-auth completions bash > /etc/bash_completion.d/endpoint-auth`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
-/// Options of `serve`.
+/// Options of `serve`. Each can also come from the `ENDPOINT_AUTH_*` variable `--help` names;
+/// on/off settings take `true`/`false`, `1`/`0`, `yes`/`no` or `on`/`off` there.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port (the address is printed).
-    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    #[arg(
+        long,
+        env = "ENDPOINT_AUTH_BIND",
+        default_value = "127.0.0.1:8080",
+        value_name = "ADDR"
+    )]
     pub bind: SocketAddr,
     /// Web framework to serve with.
-    #[arg(long, value_enum, default_value_t = Framework::Axum)]
+    #[arg(long, env = "ENDPOINT_AUTH_FRAMEWORK", value_enum, default_value_t = Framework::Axum)]
     pub framework: Framework,
     /// Realm named in the `WWW-Authenticate` challenge.
-    #[arg(long, default_value = "endpoint-auth", value_name = "TEXT")]
+    #[arg(
+        long,
+        env = "ENDPOINT_AUTH_REALM",
+        default_value = "endpoint-auth",
+        value_name = "TEXT"
+    )]
     pub realm: String,
     /// Make sure the demo user (user123@gmail.com / mySuperS3cretPassw0rd) exists and print how
     /// to call the server with curl.
-    #[arg(long)]
+    #[arg(long, env = "ENDPOINT_AUTH_DEMO", value_parser = BoolishValueParser::new())]
     pub demo: bool,
+    /// Serve only `/auth`, for a reverse proxy's per-request authentication (nginx
+    /// `auth_request`, Caddy `forward_auth`, Traefik `ForwardAuth`): `200` with `X-Auth-User` and
+    /// `Remote-User` for a user's right credentials, else the 401 (or 429, 503) to pass on.
+    #[arg(long, env = "ENDPOINT_AUTH_FORWARD_AUTH", value_parser = BoolishValueParser::new())]
+    pub forward_auth: bool,
+    /// With --forward-auth: accept only users whose email is confirmed.
+    #[arg(long, env = "ENDPOINT_AUTH_CONFIRMED_EMAIL", value_parser = BoolishValueParser::new(), requires = "forward_auth")]
+    pub confirmed_email: bool,
+    /// A proxy (IP address or CIDR network) whose `Forwarded` / `X-Forwarded-For` names the
+    /// client for fair admission; repeatable (the variable takes a comma-separated list).
+    /// Requests from other peers are admitted by their own address.
+    #[arg(
+        long = "trusted-proxy",
+        env = "ENDPOINT_AUTH_TRUSTED_PROXY",
+        value_delimiter = ',',
+        value_name = "ADDR"
+    )]
+    pub trusted_proxies: Vec<TrustedProxy>,
+    /// Serve HTTPS with this PEM certificate chain (needs --tls-key).
+    #[arg(
+        long,
+        env = "ENDPOINT_AUTH_TLS_CERT",
+        requires = "tls_key",
+        value_name = "PATH"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(
+        long,
+        env = "ENDPOINT_AUTH_TLS_KEY",
+        requires = "tls_cert",
+        value_name = "PATH"
+    )]
+    pub tls_key: Option<PathBuf>,
+    /// Also serve `GET /metrics`: Prometheus text format, unauthenticated (keep it off networks
+    /// that should not see request counts).
+    #[arg(long, env = "ENDPOINT_AUTH_METRICS", value_parser = BoolishValueParser::new())]
+    pub metrics: bool,
     /// Close a connection that has not sent a complete request head within SECS (1 to 30); an idle
     /// keep-alive connection is closed after the same time.
     #[arg(
@@ -148,18 +205,23 @@ pub enum UsersCommand {
     },
     /// Import users from a file, all or nothing.
     Import {
-        /// The file to read.
+        /// The file to read; `-` reads standard input.
         file: PathBuf,
         /// Its format.
         #[arg(long, value_enum)]
         format: ImportFormat,
+        /// Also accept Apache's legacy htpasswd hashes (apr1-MD5 `$apr1$`, `{SHA}`): they are
+        /// weak, and each is replaced by argon2id at its user's first successful login.
+        #[arg(long)]
+        allow_legacy_hashes: bool,
     },
 }
 
 /// Formats `users import` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ImportFormat {
-    /// nginx/Apache htpasswd: `user:hash` lines (bcrypt or argon2 hashes).
+    /// nginx/Apache htpasswd: `user:hash` lines (bcrypt or argon2 hashes; apr1-MD5 and `{SHA}`
+    /// with --allow-legacy-hashes).
     Htpasswd,
     /// An Anvil Users table CSV export.
     AnvilCsv,

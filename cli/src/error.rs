@@ -34,6 +34,12 @@ pub enum CliError {
     /// The authenticator could not be built.
     #[error(transparent)]
     Build(#[from] BuildError),
+    /// A query of the users database failed.
+    #[error("{0}")]
+    Database(String),
+    /// The TLS certificate or key cannot be used.
+    #[error("TLS: {0}")]
+    Tls(String),
     /// The server could not start or failed.
     #[error("{0}")]
     Serve(String),

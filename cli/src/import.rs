@@ -5,7 +5,9 @@
 
 use std::time::SystemTime;
 
-use endpoint_auth::{identify_hash, validate_email, HashError, NewUser};
+use endpoint_auth::{
+    identify_hash, identify_hash_allowing_legacy, validate_email, HashError, NewUser,
+};
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime, PrimitiveDateTime, UtcOffset};
@@ -30,10 +32,12 @@ pub enum ImportError {
 fn explain_hash_error(error: &HashError) -> String {
     match error {
         HashError::UnsupportedFormat { found } => {
-            let hint = if found.contains("$apr1$") || found.contains("$1$") {
+            let hint = if found.contains("$apr1$") {
+                " (MD5-crypt is broken; re-create the password with bcrypt: `htpasswd -B`, or import with --allow-legacy-hashes to have it replaced by argon2id at the user's first login)"
+            } else if found.contains("$1$") {
                 " (MD5-crypt is broken; re-create the password with bcrypt: `htpasswd -B`)"
             } else if found.contains("{SHA}") {
-                " (unsalted SHA-1 is broken; re-create the password with bcrypt: `htpasswd -B`)"
+                " (unsalted SHA-1 is broken; re-create the password with bcrypt: `htpasswd -B`, or import with --allow-legacy-hashes to have it replaced by argon2id at the user's first login)"
             } else if found.contains("crypt(3)") {
                 " (DES crypt or plain text; re-create the password with bcrypt: `htpasswd -B`)"
             } else {
@@ -45,13 +49,36 @@ fn explain_hash_error(error: &HashError) -> String {
     }
 }
 
+/// Which hash formats an import accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Hashes {
+    /// argon2 and bcrypt only (SPEC §6).
+    #[default]
+    Current,
+    /// Also Apache's legacy apr1-MD5 and `{SHA}`, to be replaced at each user's first login.
+    AllowLegacy,
+}
+
+impl Hashes {
+    fn check(self, hash: &str) -> Result<(), HashError> {
+        match self {
+            Self::Current => identify_hash(hash).map(drop),
+            Self::AllowLegacy => identify_hash_allowing_legacy(hash).map(drop),
+        }
+    }
+
+    fn user(self, email: &str, hash: Option<String>) -> NewUser {
+        NewUser::new(email, hash).allow_legacy_hash(self == Self::AllowLegacy)
+    }
+}
+
 /// Reads an htpasswd file: `user:hash` lines; blank lines and `#` comments are skipped.
-/// bcrypt (`$2a$ $2b$ $2x$ $2y$`) and argon2 PHC hashes are accepted; MD5-apr1, SHA-1, crypt and
-/// plain text are refused.
+/// bcrypt (`$2a$ $2b$ $2x$ $2y$`) and argon2 PHC hashes are accepted, apr1-MD5 and `{SHA}` only
+/// with [`Hashes::AllowLegacy`]; crypt and plain text are refused.
 ///
 /// # Errors
 /// [`ImportError`] listing every unusable line.
-pub fn read_htpasswd(file: &str, text: &str) -> Result<Vec<NewUser>, ImportError> {
+pub fn read_htpasswd(file: &str, text: &str, hashes: Hashes) -> Result<Vec<NewUser>, ImportError> {
     let mut users = Vec::new();
     let mut problems = Vec::new();
     for (index, line) in text.lines().enumerate() {
@@ -68,8 +95,8 @@ pub fn read_htpasswd(file: &str, text: &str) -> Result<Vec<NewUser>, ImportError
             problems.push(format!("line {number}: {error}"));
             continue;
         }
-        match identify_hash(hash) {
-            Ok(_) => users.push(NewUser::new(user, Some(hash.to_owned()))),
+        match hashes.check(hash) {
+            Ok(()) => users.push(hashes.user(user, Some(hash.to_owned()))),
             Err(error) => problems.push(format!(
                 "line {number}: {user}: {}",
                 explain_hash_error(&error)
@@ -113,7 +140,7 @@ const N_PASSWORD_FAILURES: &str = "n_password_failures";
 /// # Errors
 /// [`ImportError`] listing every unusable row (numbered as lines of the file, the header being
 /// line 1).
-pub fn read_anvil_csv(file: &str, text: &str) -> Result<Vec<NewUser>, ImportError> {
+pub fn read_anvil_csv(file: &str, text: &str, hashes: Hashes) -> Result<Vec<NewUser>, ImportError> {
     let invalid = |problems: Vec<String>| ImportError::Invalid {
         file: file.to_owned(),
         problems,
@@ -156,7 +183,7 @@ pub fn read_anvil_csv(file: &str, text: &str) -> Result<Vec<NewUser>, ImportErro
         let line = record
             .position()
             .map_or(fallback_line as u64, csv::Position::line);
-        match columns.read(&record) {
+        match columns.read(&record, hashes) {
             Ok(user) => users.push(user),
             Err(problem) => problems.push(format!("line {line}: {problem}")),
         }
@@ -175,7 +202,7 @@ struct Columns {
 }
 
 impl Columns {
-    fn read(&self, record: &csv::StringRecord) -> Result<NewUser, String> {
+    fn read(&self, record: &csv::StringRecord, hashes: Hashes) -> Result<NewUser, String> {
         let field = |column: Option<usize>| column.and_then(|c| record.get(c)).unwrap_or("");
         let email = field(Some(self.email));
         validate_email(email).map_err(|e| e.to_string())?;
@@ -183,10 +210,12 @@ impl Columns {
         let password_hash = if hash.is_empty() {
             None
         } else {
-            identify_hash(hash).map_err(|e| format!("{email}: {}", explain_hash_error(&e)))?;
+            hashes
+                .check(hash)
+                .map_err(|e| format!("{email}: {}", explain_hash_error(&e)))?;
             Some(hash.to_owned())
         };
-        let mut user = NewUser::new(email, password_hash);
+        let mut user = hashes.user(email, password_hash);
         user.enabled =
             parse_bool(ENABLED, field(self.enabled)).map_err(|e| format!("{email}: {e}"))?;
         user.confirmed_email = parse_bool(CONFIRMED_EMAIL, field(self.confirmed_email))
@@ -258,7 +287,7 @@ mod tests {
             .hash("pw")
             .unwrap();
         let text = format!("# users\n\nalice:{BCRYPT}\r\nbob:{argon2}\n");
-        let users = read_htpasswd("users.htpasswd", &text).unwrap();
+        let users = read_htpasswd("users.htpasswd", &text, Hashes::Current).unwrap();
         assert_eq!(users.len(), 2);
         assert_eq!(users[0].email, "alice");
         assert_eq!(users[1].password_hash.as_deref(), Some(argon2.as_str()));
@@ -269,7 +298,9 @@ mod tests {
         let text = format!(
             "ok:{BCRYPT}\nmd5:$apr1$r31.....$HqJZimcKQFAMYayBlzkrA/\nsha:{{SHA}}W6ph5Mm5Pz8GgiULbPgzG37mj9g=\ncrypt:rqXexS6ZhobKA\nplain:secret\nnocolon\n"
         );
-        let ImportError::Invalid { problems, .. } = read_htpasswd("f", &text).unwrap_err() else {
+        let ImportError::Invalid { problems, .. } =
+            read_htpasswd("f", &text, Hashes::Current).unwrap_err()
+        else {
             panic!("expected problems")
         };
         assert_eq!(problems.len(), 5, "{problems:#?}");
@@ -285,13 +316,32 @@ mod tests {
     }
 
     #[test]
+    fn htpasswd_legacy_lines_only_with_the_flag() {
+        let text =
+            "md5:$apr1$r31.....$HqJZimcKQFAMYayBlzkrA/\nsha:{SHA}VBPuJHI7uixaa6LQGWx4s+5GKNE=\n";
+        let ImportError::Invalid { problems, .. } =
+            read_htpasswd("f", text, Hashes::Current).unwrap_err()
+        else {
+            panic!("expected problems")
+        };
+        assert_eq!(problems.len(), 2, "{problems:#?}");
+        assert!(problems.iter().all(|p| p.contains("--allow-legacy-hashes")));
+        let users = read_htpasswd("f", text, Hashes::AllowLegacy).unwrap();
+        assert_eq!(users.len(), 2);
+        assert!(users.iter().all(|u| u.allow_legacy_hash));
+        endpoint_auth::validate_import(&users).unwrap();
+        let damaged = read_htpasswd("f", "md5:$apr1$x$y\n", Hashes::AllowLegacy).unwrap_err();
+        assert!(damaged.to_string().contains("malformed"), "{damaged}");
+    }
+
+    #[test]
     fn anvil_csv_with_columns_in_any_order_and_extras() {
         let text = format!(
             "signed_up,email,extra,password_hash,enabled,confirmed_email,last_login,n_password_failures\n\
              2024-01-02 03:04:05.123456+00:00,a@example.com,x,{BCRYPT},True,False,,0\n\
              2024-01-02T03:04:05Z,b@example.com,y,,false,true,2024-02-01,3\n"
         );
-        let users = read_anvil_csv("users.csv", &text).unwrap();
+        let users = read_anvil_csv("users.csv", &text, Hashes::Current).unwrap();
         assert_eq!(users.len(), 2);
         assert!(users[0].enabled && !users[0].confirmed_email);
         assert_eq!(users[0].password_hash.as_deref(), Some(BCRYPT));
@@ -319,7 +369,8 @@ mod tests {
              ,{BCRYPT},True\n\
              flag@example.com,{BCRYPT},maybe\n"
         );
-        let ImportError::Invalid { problems, .. } = read_anvil_csv("u.csv", &text).unwrap_err()
+        let ImportError::Invalid { problems, .. } =
+            read_anvil_csv("u.csv", &text, Hashes::Current).unwrap_err()
         else {
             panic!()
         };
@@ -337,18 +388,19 @@ mod tests {
 
     #[test]
     fn anvil_csv_needs_an_email_column() {
-        let err = read_anvil_csv("u.csv", "name,password_hash\nx,y\n").unwrap_err();
+        let err =
+            read_anvil_csv("u.csv", "name,password_hash\nx,y\n", Hashes::Current).unwrap_err();
         assert!(err.to_string().contains("no `email` column"), "{err}");
     }
 
     #[test]
     fn empty_files_are_refused() {
         assert!(matches!(
-            read_htpasswd("f", "# nothing\n"),
+            read_htpasswd("f", "# nothing\n", Hashes::Current),
             Err(ImportError::Empty(_))
         ));
         assert!(matches!(
-            read_anvil_csv("f", "email\n"),
+            read_anvil_csv("f", "email\n", Hashes::Current),
             Err(ImportError::Empty(_))
         ));
     }

@@ -6,6 +6,7 @@
 //! endpoint-auth serve --demo                      # SPEC §7 routes on 127.0.0.1:8080, SQLite
 //! endpoint-auth users add alice@example.com       # prompts for the password
 //! endpoint-auth users import users.htpasswd --format htpasswd
+//! endpoint-auth serve --forward-auth --trusted-proxy 127.0.0.1   # for nginx, Caddy, Traefik
 //! endpoint-auth users list --json --db postgres://postgres@127.0.0.1/app
 //! ```
 //!
@@ -38,6 +39,17 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     let mut stdout = std::io::stdout();
     match cli.command {
         Command::Hash(source) => users::hash(source, &mut stdout),
+        Command::Completions { shell } => {
+            use clap::CommandFactory as _;
+            use std::io::Write as _;
+            // Into memory first: clap_complete panics when its writer fails (e.g. `| head`).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "endpoint-auth", &mut script);
+            stdout
+                .write_all(&script)
+                .and_then(|()| stdout.flush())
+                .map_err(|e| CliError::Serve(format!("could not write to standard output: {e}")))
+        }
         Command::Users(command) => {
             let store = SqlStore::connect(&cli.db).await?;
             let result = users::run(&store, command, &mut stdout).await;

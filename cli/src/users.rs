@@ -1,20 +1,26 @@
 //! `endpoint-auth users …` and `endpoint-auth hash`.
 
-use std::io::Write;
-use std::time::SystemTime;
+use std::collections::HashMap;
+use std::io::{IsTerminal, Read, Write};
+use std::path::Path;
+use std::time::{Duration, SystemTime};
 
-use endpoint_auth::{HashPolicy, NewUser, User, UserAdmin};
+use endpoint_auth::{identify_hash_allowing_legacy, HashPolicy, NewUser, User, UserAdmin};
+use endpoint_auth_sql::SqlStore;
 use serde_json::json;
 
 use crate::args::{ImportFormat, PasswordSource, UsersCommand};
 use crate::error::CliError;
-use crate::import::{read_anvil_csv, read_htpasswd};
+use crate::import::{read_anvil_csv, read_htpasswd, Hashes};
 use crate::password::read_new_password;
 use endpoint_auth_conformance::routes::rfc3339;
 
+/// Imports of more entries than this show a progress spinner (on a terminal).
+const PROGRESS_ABOVE: usize = 300;
+
 /// Runs one `users` subcommand against `store`, writing its report to `out`.
 pub async fn run(
-    store: &dyn UserAdmin,
+    store: &SqlStore,
     command: UsersCommand,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
@@ -62,26 +68,126 @@ pub async fn run(
         UsersCommand::List { json } => {
             let users = store.list_users().await?;
             if json {
-                let listing = serde_json::Value::Array(users.iter().map(user_json).collect());
+                let formats = password_formats(store).await?;
+                let listing = serde_json::Value::Array(
+                    users
+                        .iter()
+                        .map(|user| {
+                            let format = formats.get(&user.id).copied().unwrap_or("none");
+                            user_json(user, format)
+                        })
+                        .collect(),
+                );
                 report(out, format_args!("{listing:#}"))
             } else {
                 list_table(&users, out)
             }
         }
-        UsersCommand::Import { file, format } => {
-            let name = file.display().to_string();
-            let text = std::fs::read_to_string(&file).map_err(|source| CliError::Read {
+        UsersCommand::Import {
+            file,
+            format,
+            allow_legacy_hashes,
+        } => {
+            let (name, text) = read_input(&file)?;
+            let hashes = if allow_legacy_hashes {
+                Hashes::AllowLegacy
+            } else {
+                Hashes::Current
+            };
+            let users = match format {
+                ImportFormat::Htpasswd => read_htpasswd(&name, &text, hashes)?,
+                ImportFormat::AnvilCsv => read_anvil_csv(&name, &text, hashes)?,
+            };
+            let legacy = users
+                .iter()
+                .filter_map(|user| user.password_hash.as_deref())
+                .filter(|hash| identify_hash_allowing_legacy(hash).is_ok_and(|k| k.is_legacy()))
+                .count();
+            let progress = progress(users.len());
+            let count = store.import_users(users).await;
+            if let Some(progress) = progress {
+                progress.finish_and_clear();
+            }
+            let count = count?;
+            report(out, format_args!("imported {count} users from {name}"))?;
+            if legacy > 0 {
+                report(
+                    out,
+                    format_args!(
+                        "{legacy} of them hold a legacy hash (apr1-MD5 or {{SHA}}), replaced by \
+                         argon2id at each one's first successful login; `users list --json` \
+                         shows who still has one"
+                    ),
+                )?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The text to import and the name to report it by: the file, or standard input for `-`.
+fn read_input(file: &Path) -> Result<(String, String), CliError> {
+    if file == Path::new("-") {
+        let name = "standard input".to_owned();
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|source| CliError::Read {
                 path: name.clone(),
                 source,
             })?;
-            let users = match format {
-                ImportFormat::Htpasswd => read_htpasswd(&name, &text)?,
-                ImportFormat::AnvilCsv => read_anvil_csv(&name, &text)?,
-            };
-            let count = store.import_users(users).await?;
-            report(out, format_args!("imported {count} users from {name}"))
-        }
+        return Ok((name, text));
     }
+    let name = file.display().to_string();
+    let text = std::fs::read_to_string(file).map_err(|source| CliError::Read {
+        path: name.clone(),
+        source,
+    })?;
+    Ok((name, text))
+}
+
+/// A spinner on standard error while a large import is written, when standard error is a
+/// terminal. The store writes the batch in one transaction, so it shows that work goes on and
+/// for how long, not a fraction done.
+fn progress(entries: usize) -> Option<indicatif::ProgressBar> {
+    if entries <= PROGRESS_ABOVE || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let spinner =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+        spinner.set_style(style);
+    }
+    spinner.set_message(format!("importing {entries} users in one transaction"));
+    spinner.enable_steady_tick(Duration::from_millis(120));
+    Some(spinner)
+}
+
+/// Each user's password hash format by id (`argon2`, `bcrypt`, `apr1-md5`, `sha1`, `none`),
+/// read straight from the users table: [`UserAdmin`] never hands out hashes.
+async fn password_formats(store: &SqlStore) -> Result<HashMap<i64, &'static str>, CliError> {
+    const SQL: &str = "SELECT id, password_hash FROM users";
+    let pool = store.pool();
+    let rows: Result<Vec<(i64, Option<String>)>, sqlx::Error> = if let Some(pool) = pool.as_sqlite()
+    {
+        sqlx::query_as(SQL).fetch_all(pool).await
+    } else if let Some(pool) = pool.as_postgres() {
+        sqlx::query_as(SQL).fetch_all(pool).await
+    } else {
+        Ok(Vec::new())
+    };
+    let rows = rows.map_err(|e| {
+        CliError::Database(format!("could not read the users' password formats: {e}"))
+    })?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, hash)| {
+            let format = hash.map_or("none", |hash| {
+                identify_hash_allowing_legacy(&hash).map_or("unrecognized", |kind| kind.name())
+            });
+            (id, format)
+        })
+        .collect())
 }
 
 /// `endpoint-auth hash`: an argon2id PHC string of a password.
@@ -100,8 +206,8 @@ fn report(out: &mut dyn Write, line: std::fmt::Arguments<'_>) -> Result<(), CliE
         .map_err(|e| CliError::Serve(format!("could not write to standard output: {e}")))
 }
 
-/// The Users table columns of a user, never its password hash.
-fn user_json(user: &User) -> serde_json::Value {
+/// The Users table columns of a user and its password's format, never its password hash.
+fn user_json(user: &User, password_format: &str) -> serde_json::Value {
     json!({
         "id": user.id,
         "email": user.email,
@@ -110,6 +216,8 @@ fn user_json(user: &User) -> serde_json::Value {
         "signed_up": rfc3339(user.signed_up),
         "last_login": user.last_login.map(rfc3339),
         "n_password_failures": user.n_password_failures,
+        "password_format": password_format,
+        "legacy_hash": matches!(password_format, "apr1-md5" | "sha1"),
     })
 }
 

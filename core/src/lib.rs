@@ -162,7 +162,8 @@ pub use parse::{
     DEFAULT_MAX_HEADER_LEN,
 };
 pub use password::{
-    identify_hash, HashError, HashKind, HashPolicy, Verification, DEFAULT_MAX_VERIFY_MEMORY_KIB,
+    identify_hash, identify_hash_allowing_legacy, HashError, HashKind, HashPolicy, Verification,
+    DEFAULT_MAX_VERIFY_MEMORY_KIB,
 };
 pub use pool::{PasswordVerifier, PoolConfig, VerificationPool, VerifierFuture, VerifyError};
 pub use store::{

@@ -1,4 +1,6 @@
-//! Password hashes at rest (SPEC §6): argon2id for new hashes; argon2id/i/d and bcrypt verified.
+//! Password hashes at rest (SPEC §6): argon2id for new hashes; argon2id/i/d and bcrypt verified;
+//! Apache's legacy htpasswd formats (apr1-MD5, `{SHA}`) verified too, but stored only when an
+//! import explicitly allows them ([`identify_hash_allowing_legacy`]), and always rehashed.
 //!
 //! This module is CPU work only. It runs on whatever thread calls it; the
 //! [`VerificationPool`](crate::VerificationPool) is what keeps it off request threads.
@@ -56,6 +58,30 @@ pub enum HashKind {
     Argon2,
     /// A bcrypt hash (`$2a$`, `$2b$`, `$2x$`, `$2y$`).
     Bcrypt,
+    /// Apache's MD5-crypt (`$apr1$salt$hash`): legacy, accepted only by
+    /// [`identify_hash_allowing_legacy`].
+    Apr1Md5,
+    /// Apache's `{SHA}` (base64 of an unsalted SHA-1): legacy, accepted only by
+    /// [`identify_hash_allowing_legacy`].
+    Sha1,
+}
+
+impl HashKind {
+    /// Whether this is one of Apache's legacy htpasswd formats, stored only when an import allows
+    /// them and replaced by argon2id at the user's first successful login.
+    pub fn is_legacy(self) -> bool {
+        matches!(self, Self::Apr1Md5 | Self::Sha1)
+    }
+
+    /// A short name for listings: `argon2`, `bcrypt`, `apr1-md5`, `sha1`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Argon2 => "argon2",
+            Self::Bcrypt => "bcrypt",
+            Self::Apr1Md5 => "apr1-md5",
+            Self::Sha1 => "sha1",
+        }
+    }
 }
 
 /// Recognises and validates a stored hash string without verifying anything, so that stores and
@@ -76,6 +102,45 @@ pub enum HashKind {
 /// [`HashError::UnsupportedFormat`] for other schemes (MD5-crypt, `$apr1$`, SHA1, crypt,
 /// plain text); [`HashError::Malformed`] for a damaged argon2 or bcrypt string.
 pub fn identify_hash(stored: &str) -> Result<HashKind, HashError> {
+    match identify_hash_allowing_legacy(stored) {
+        Ok(kind) if kind.is_legacy() => Err(HashError::UnsupportedFormat {
+            found: describe_prefix(stored),
+        }),
+        Err(HashError::Malformed {
+            scheme: APR1_SCHEME | SHA1_SCHEME,
+            ..
+        }) => Err(HashError::UnsupportedFormat {
+            found: describe_prefix(stored),
+        }),
+        other => other,
+    }
+}
+
+/// [`identify_hash`], also accepting Apache's legacy htpasswd formats — apr1-MD5 (`$apr1$`) and
+/// `{SHA}` — for an import that explicitly allows them (SPEC §6). [`HashPolicy::verify`] checks
+/// them and always asks for a rehash, so the store holds them only until each user's first
+/// successful login.
+///
+/// ```
+/// use endpoint_auth::{identify_hash, identify_hash_allowing_legacy, HashKind};
+///
+/// let apr1 = "$apr1$r31.....$HqJZimcKQFAMYayBlzkrA/";
+/// assert_eq!(identify_hash_allowing_legacy(apr1).unwrap(), HashKind::Apr1Md5);
+/// assert!(identify_hash(apr1).is_err());
+/// ```
+///
+/// # Errors
+/// [`HashError::UnsupportedFormat`] for other schemes; [`HashError::Malformed`] for a damaged
+/// string of a known scheme.
+pub fn identify_hash_allowing_legacy(stored: &str) -> Result<HashKind, HashError> {
+    if stored.starts_with(APR1_PREFIX) {
+        parse_apr1(stored)?;
+        return Ok(HashKind::Apr1Md5);
+    }
+    if stored.starts_with(SHA1_PREFIX) {
+        parse_sha1(stored)?;
+        return Ok(HashKind::Sha1);
+    }
     if is_bcrypt(stored) {
         parse_bcrypt(stored)?;
         return Ok(HashKind::Bcrypt);
@@ -117,6 +182,122 @@ fn describe_prefix(stored: &str) -> String {
     } else {
         "no '$scheme$' prefix: crypt(3) or plain text".to_owned()
     }
+}
+
+const APR1_PREFIX: &str = "$apr1$";
+const APR1_SCHEME: &str = "apr1-md5";
+const SHA1_PREFIX: &str = "{SHA}";
+const SHA1_SCHEME: &str = "{SHA}";
+/// crypt(3)'s base64 alphabet, in its order.
+const CRYPT_ALPHABET: &[u8; 64] =
+    b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// `$apr1$<salt: 1..=8>$<22 characters>` → (salt, encoded hash).
+fn parse_apr1(stored: &str) -> Result<(&str, &str), HashError> {
+    let malformed = |detail: &str| HashError::Malformed {
+        scheme: APR1_SCHEME,
+        detail: detail.to_owned(),
+    };
+    let rest = stored
+        .strip_prefix(APR1_PREFIX)
+        .ok_or_else(|| malformed("no $apr1$ prefix"))?;
+    let (salt, hash) = rest
+        .split_once('$')
+        .ok_or_else(|| malformed("expected $apr1$<salt>$<hash>"))?;
+    let in_alphabet = |s: &str| s.bytes().all(|b| CRYPT_ALPHABET.contains(&b));
+    if salt.is_empty() || salt.len() > 8 || !in_alphabet(salt) {
+        return Err(malformed(
+            "the salt must be 1 to 8 characters of crypt's alphabet",
+        ));
+    }
+    if hash.len() != 22 || !in_alphabet(hash) {
+        return Err(malformed(
+            "the hash must be 22 characters of crypt's alphabet",
+        ));
+    }
+    Ok((salt, hash))
+}
+
+/// `{SHA}<base64 of 20 bytes>` → the digest.
+fn parse_sha1(stored: &str) -> Result<[u8; 20], HashError> {
+    use base64::Engine as _;
+    let malformed = |detail: &str| HashError::Malformed {
+        scheme: SHA1_SCHEME,
+        detail: detail.to_owned(),
+    };
+    let encoded = stored
+        .strip_prefix(SHA1_PREFIX)
+        .ok_or_else(|| malformed("no {SHA} prefix"))?;
+    let digest = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|_| malformed("not base64"))?;
+    <[u8; 20]>::try_from(digest.as_slice())
+        .map_err(|_| malformed("expected the base64 of a 20-byte SHA-1 digest"))
+}
+
+/// Apache's MD5-crypt (`apr_md5_encode`, Poul-Henning Kamp's FreeBSD MD5-crypt with the magic
+/// `$apr1$`): the 22-character encoded hash of `password` with `salt`.
+fn apr1_md5(password: &[u8], salt: &[u8]) -> Zeroizing<String> {
+    use md5::{Digest, Md5};
+    let mut context = Md5::new();
+    context.update(password);
+    context.update(APR1_PREFIX.as_bytes());
+    context.update(salt);
+    let mut alternate = Md5::new();
+    alternate.update(password);
+    alternate.update(salt);
+    alternate.update(password);
+    let alternate = Zeroizing::new(<[u8; 16]>::from(alternate.finalize()));
+    for chunk in password.chunks(16) {
+        context.update(&alternate[..chunk.len()]);
+    }
+    let mut length = password.len();
+    while length > 0 {
+        if length & 1 == 1 {
+            context.update([0u8]);
+        } else {
+            context.update(&password[..1]);
+        }
+        length >>= 1;
+    }
+    let mut digest = Zeroizing::new(<[u8; 16]>::from(context.finalize()));
+    for round in 0..1000 {
+        let mut step = Md5::new();
+        if round & 1 == 1 {
+            step.update(password);
+        } else {
+            step.update(&digest[..]);
+        }
+        if round % 3 != 0 {
+            step.update(salt);
+        }
+        if round % 7 != 0 {
+            step.update(password);
+        }
+        if round & 1 == 1 {
+            step.update(&digest[..]);
+        } else {
+            step.update(password);
+        }
+        *digest = step.finalize().into();
+    }
+    let d = &*digest;
+    let mut encoded = Zeroizing::new(String::with_capacity(22));
+    let mut push = |value: u32, characters: usize| {
+        let mut value = value;
+        for _ in 0..characters {
+            encoded.push(char::from(CRYPT_ALPHABET[(value & 0x3f) as usize]));
+            value >>= 6;
+        }
+    };
+    for (a, b, c) in [(0, 6, 12), (1, 7, 13), (2, 8, 14), (3, 9, 15), (4, 10, 5)] {
+        push(
+            u32::from(d[a]) << 16 | u32::from(d[b]) << 8 | u32::from(d[c]),
+            4,
+        );
+    }
+    push(u32::from(d[11]), 2);
+    encoded
 }
 
 fn is_bcrypt(stored: &str) -> bool {
@@ -305,7 +486,8 @@ impl HashPolicy {
         Ok(phc.to_string())
     }
 
-    /// Checks `password` (NFC-normalized first) against a stored argon2 or bcrypt hash.
+    /// Checks `password` (NFC-normalized first) against a stored argon2 or bcrypt hash, or an
+    /// imported legacy apr1-MD5 / `{SHA}` hash (always with `needs_rehash`).
     ///
     /// Argon2 work memory is reused per thread: a thread that verifies many passwords allocates
     /// its buffer once, so a bounded pool of threads bounds hashing memory.
@@ -315,6 +497,23 @@ impl HashPolicy {
     /// password is not an error: it is `Ok` with `matched == false`.
     pub fn verify(&self, password: &str, stored: &str) -> Result<Verification, HashError> {
         let password = Zeroizing::new(to_nfc(password));
+        if stored.starts_with(APR1_PREFIX) {
+            let (salt, expected) = parse_apr1(stored)?;
+            let computed = apr1_md5(password.as_bytes(), salt.as_bytes());
+            return Ok(Verification {
+                matched: bool::from(computed.as_bytes().ct_eq(expected.as_bytes())),
+                needs_rehash: true,
+            });
+        }
+        if stored.starts_with(SHA1_PREFIX) {
+            use sha1::{Digest, Sha1};
+            let expected = parse_sha1(stored)?;
+            let computed = Zeroizing::new(<[u8; 20]>::from(Sha1::digest(password.as_bytes())));
+            return Ok(Verification {
+                matched: bool::from(computed[..].ct_eq(&expected[..])),
+                needs_rehash: true,
+            });
+        }
         if is_bcrypt(stored) {
             parse_bcrypt(stored)?;
             let matched =
@@ -491,7 +690,8 @@ mod tests {
                 matches!(err, HashError::UnsupportedFormat { .. }),
                 "{bad}: {err}"
             );
-            assert!(cheap().verify("x", bad).is_err());
+            let legacy = bad.starts_with("$apr1$") || bad.starts_with("{SHA}");
+            assert_eq!(cheap().verify("x", bad).is_err(), !legacy, "{bad}");
         }
         let message = identify_hash("$apr1$x$y").unwrap_err().to_string();
         assert!(
@@ -535,5 +735,87 @@ mod tests {
     fn debug_shows_params_only() {
         let shown = format!("{:?}", HashPolicy::owasp());
         assert!(shown.contains("19456"), "{shown}");
+    }
+
+    /// `htpasswd -nbm myName myPassword` and `htpasswd -nbs myName myPassword`, as printed in
+    /// Apache's "Password Formats" documentation.
+    const APACHE_APR1: &str = "$apr1$r31.....$HqJZimcKQFAMYayBlzkrA/";
+    const APACHE_SHA1: &str = "{SHA}VBPuJHI7uixaa6LQGWx4s+5GKNE=";
+
+    #[test]
+    fn legacy_htpasswd_hashes_verify_and_always_ask_for_rehash() {
+        for stored in [APACHE_APR1, APACHE_SHA1] {
+            let right = cheap().verify("myPassword", stored).unwrap();
+            assert!(right.matched && right.needs_rehash, "{stored}");
+            let wrong = cheap().verify("mypassword", stored).unwrap();
+            assert!(!wrong.matched && wrong.needs_rehash, "{stored}");
+            assert!(cheap().needs_rehash(stored));
+        }
+    }
+
+    #[test]
+    fn apr1_matches_published_vectors() {
+        // Salt and password lengths around the algorithm's 16-byte and bit-walk boundaries;
+        // expected values from `htpasswd -nbm` / `openssl passwd -apr1`.
+        for (password, stored) in [
+            ("myPassword", APACHE_APR1),
+            ("password", "$apr1$YoqOH0kx$JiT2xiYDrrcUGrbbvKC.B."),
+            (
+                "a-password-longer-than-16-bytes!",
+                "$apr1$YoqOH0kx$0FlLcJieG7.dYL.JIlwhR/",
+            ),
+            ("x", "$apr1$YoqOH0kx$eIWnBNSuskYQ7nus4L7bv0"),
+            ("h\u{e9}llo", "$apr1$ab$EbcGfEhbHwRGUiEvAg4iu/"),
+        ] {
+            let (salt, expected) = parse_apr1(stored).unwrap();
+            assert_eq!(
+                apr1_md5(password.as_bytes(), salt.as_bytes()).as_str(),
+                expected,
+                "{stored}"
+            );
+        }
+    }
+
+    #[test]
+    fn legacy_hashes_are_identified_only_when_allowed() {
+        assert_eq!(
+            identify_hash_allowing_legacy(APACHE_APR1).unwrap(),
+            HashKind::Apr1Md5
+        );
+        assert_eq!(
+            identify_hash_allowing_legacy(APACHE_SHA1).unwrap(),
+            HashKind::Sha1
+        );
+        assert!(HashKind::Sha1.is_legacy() && !HashKind::Bcrypt.is_legacy());
+        for stored in [APACHE_APR1, APACHE_SHA1, "$apr1$x$y", "{SHA}short"] {
+            assert!(
+                matches!(
+                    identify_hash(stored),
+                    Err(HashError::UnsupportedFormat { .. })
+                ),
+                "{stored}"
+            );
+        }
+        for damaged in [
+            "$apr1$x$y",
+            "$apr1$toolongsalt$HqJZimcKQFAMYayBlzkrA/",
+            "$apr1$r31.....$HqJZimcKQFAMYayBlzkrA",
+            "{SHA}VBPuJHI7uixaa6LQGWx4s+5GKNE",
+            "{SHA}c2hvcnQ=",
+        ] {
+            assert!(
+                matches!(
+                    identify_hash_allowing_legacy(damaged),
+                    Err(HashError::Malformed { .. })
+                ),
+                "{damaged}"
+            );
+            assert!(cheap().verify("x", damaged).is_err(), "{damaged}");
+        }
+        let argon2 = cheap().hash("pw").unwrap();
+        assert_eq!(
+            identify_hash_allowing_legacy(&argon2).unwrap(),
+            HashKind::Argon2
+        );
     }
 }

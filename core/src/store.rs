@@ -204,6 +204,10 @@ pub struct NewUser {
     pub last_login: Option<SystemTime>,
     /// Consecutive failures carried over by an import.
     pub n_password_failures: u32,
+    /// Whether [`password_hash`](Self::password_hash) may be one of Apache's legacy htpasswd
+    /// formats (apr1-MD5, `{SHA}`; SPEC §6): only for an import the operator explicitly allowed
+    /// them in. Off by default, so stores refuse them.
+    pub allow_legacy_hash: bool,
 }
 
 impl std::fmt::Debug for NewUser {
@@ -217,6 +221,7 @@ impl std::fmt::Debug for NewUser {
             .field("enabled", &self.enabled)
             .field("confirmed_email", &self.confirmed_email)
             .field("signed_up", &self.signed_up)
+            .field("allow_legacy_hash", &self.allow_legacy_hash)
             .finish_non_exhaustive()
     }
 }
@@ -232,7 +237,15 @@ impl NewUser {
             signed_up: None,
             last_login: None,
             n_password_failures: 0,
+            allow_legacy_hash: false,
         }
+    }
+
+    /// Lets the hash be one of Apache's legacy htpasswd formats (see the field of the same
+    /// name).
+    pub fn allow_legacy_hash(mut self, allowed: bool) -> Self {
+        self.allow_legacy_hash = allowed;
+        self
     }
 
     /// Sets whether the account may log in.
@@ -318,14 +331,20 @@ pub fn validate_email(email: &str) -> Result<(), AdminError> {
     }
 }
 
-/// Checks a [`NewUser`] before it is stored: a valid email and, if any, a verifiable hash.
+/// Checks a [`NewUser`] before it is stored: a valid email and, if any, a verifiable hash (a
+/// legacy htpasswd hash only when the user's `allow_legacy_hash` is set).
 ///
 /// # Errors
 /// [`AdminError::InvalidEmail`] or [`AdminError::InvalidHash`].
 pub fn validate_new_user(user: &NewUser) -> Result<(), AdminError> {
     validate_email(&user.email)?;
     if let Some(hash) = &user.password_hash {
-        crate::password::identify_hash(hash).map_err(|error| AdminError::InvalidHash {
+        let identified = if user.allow_legacy_hash {
+            crate::password::identify_hash_allowing_legacy(hash)
+        } else {
+            crate::password::identify_hash(hash)
+        };
+        identified.map_err(|error| AdminError::InvalidHash {
             email: user.email.clone(),
             error,
         })?;
@@ -384,5 +403,26 @@ pub fn validate_import(users: &[NewUser]) -> Result<(), AdminError> {
         Ok(())
     } else {
         Err(AdminError::ImportRefused { problems })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legacy_hashes_are_stored_only_when_allowed() {
+        let apr1 = "$apr1$r31.....$HqJZimcKQFAMYayBlzkrA/".to_owned();
+        let user = NewUser::new("a@example.com", Some(apr1));
+        assert!(matches!(
+            validate_new_user(&user),
+            Err(AdminError::InvalidHash { .. })
+        ));
+        assert!(validate_import(std::slice::from_ref(&user)).is_err());
+        let allowed = user.allow_legacy_hash(true);
+        validate_new_user(&allowed).unwrap();
+        validate_import(&[allowed]).unwrap();
+        let damaged = NewUser::new("b@example.com", Some("$apr1$x$y".to_owned()));
+        assert!(validate_new_user(&damaged.allow_legacy_hash(true)).is_err());
     }
 }

@@ -2,9 +2,12 @@
 //! its graceful shutdown.
 //!
 //! ```text
-//!  listen backlog ──► slot (≤ max_connections) ──► accept ──► hyper HTTP/1.1 connection
-//!   (kernel queue,     taken before accept, so a               head within header_timeout,
-//!    no fd of ours)    waiting client costs us nothing         head ≤ max_head_bytes,
+//!  listen backlog ──► slot (≤ max_connections) ──► accept ──► [TLS handshake, rustls,
+//!   (kernel queue,     taken before accept, so a                within header_timeout]
+//!    no fd of ours)    waiting client costs us nothing               │
+//!                                                              hyper HTTP/1.1 connection
+//!                                                              head within header_timeout,
+//!                                                              head ≤ max_head_bytes,
 //!                                                              body ≤ max_body_bytes,
 //!                                                              client reading its answers
 //!                                                                   │ request + peer address
@@ -35,6 +38,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::time::Sleep;
+use tokio_rustls::TlsAcceptor;
 
 use super::access_log;
 
@@ -52,7 +56,7 @@ pub(crate) type Handler =
     Arc<dyn Fn(http::Request<RequestBody>, SocketAddr) -> ResponseFuture + Send + Sync>;
 
 /// How `serve` treats connections, the same on every framework.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ConnectionPolicy {
     /// A connection must deliver a complete request head within this time of being accepted or
     /// of its previous response, else it is closed: slow clients (slowloris) and idle keep-alive
@@ -71,7 +75,28 @@ pub struct ConnectionPolicy {
     pub max_body_bytes: usize,
     /// How long a graceful shutdown waits for requests in flight before it stops anyway.
     pub drain_timeout: Duration,
+    /// Serve HTTPS with this rustls configuration; `None` serves plain HTTP.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
+
+impl PartialEq for ConnectionPolicy {
+    fn eq(&self, other: &Self) -> bool {
+        let same_tls = match (&self.tls, &other.tls) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        same_tls
+            && self.header_timeout == other.header_timeout
+            && self.max_connections == other.max_connections
+            && self.max_head_bytes == other.max_head_bytes
+            && self.max_headers == other.max_headers
+            && self.max_body_bytes == other.max_body_bytes
+            && self.drain_timeout == other.drain_timeout
+    }
+}
+
+impl Eq for ConnectionPolicy {}
 
 impl ConnectionPolicy {
     /// The default [`header_timeout`](Self::header_timeout).
@@ -98,6 +123,7 @@ impl Default for ConnectionPolicy {
             max_headers: Self::DEFAULT_MAX_HEADERS,
             max_body_bytes: Self::DEFAULT_MAX_BODY_BYTES,
             drain_timeout: Self::DEFAULT_DRAIN_TIMEOUT,
+            tls: None,
         }
     }
 }
@@ -113,6 +139,7 @@ pub(crate) async fn serve(
 ) {
     let slots = Arc::new(Semaphore::new(policy.max_connections.max(1)));
     let http = http1(policy);
+    let tls = policy.tls.clone().map(TlsAcceptor::from);
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -137,7 +164,7 @@ pub(crate) async fn serve(
         };
         // Responses are small and written whole; Nagle would only delay them.
         let _ = stream.set_nodelay(true);
-        let io = TokioIo::new(StallGuard::new(stream, policy.header_timeout));
+        let stream = StallGuard::new(stream, policy.header_timeout);
         let service = {
             let handler = Arc::clone(&handler);
             let max_body_bytes = policy.max_body_bytes;
@@ -146,9 +173,38 @@ pub(crate) async fn serve(
                 async move { Ok::<_, Infallible>(response.await) }
             })
         };
-        let connection = graceful.watch(http.serve_connection(io, service));
+        // The watcher holds the shutdown back while a handshake is under way, so that a request
+        // which arrives on it is drained like the others.
+        let watcher = graceful.watcher();
+        let http = http.clone();
+        let tls = tls.clone();
+        let handshake_timeout = policy.header_timeout;
         tokio::spawn(async move {
-            if let Err(error) = connection.await {
+            let served = match tls {
+                None => {
+                    watcher
+                        .watch(http.serve_connection(TokioIo::new(stream), service))
+                        .await
+                }
+                Some(acceptor) => {
+                    match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(stream)) => {
+                            watcher
+                                .watch(http.serve_connection(TokioIo::new(stream), service))
+                                .await
+                        }
+                        Ok(Err(error)) => {
+                            tracing::debug!(%peer, %error, "TLS handshake failed");
+                            Ok(())
+                        }
+                        Err(_elapsed) => {
+                            tracing::debug!(%peer, "TLS handshake timed out");
+                            Ok(())
+                        }
+                    }
+                }
+            };
+            if let Err(error) = served {
                 // Timeouts, resets and malformed requests are the client's business, and an
                 // attacker's way to flood the log.
                 tracing::debug!(%peer, %error, "connection closed");

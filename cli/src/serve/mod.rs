@@ -2,8 +2,11 @@
 //! behind one connection policy ([`ConnectionPolicy`]) whatever the framework.
 
 mod connections;
+pub mod forward_auth;
 mod logging;
+pub mod metrics;
 mod open_files;
+mod tls;
 mod with_axum;
 mod with_rocket;
 mod with_warp;
@@ -18,7 +21,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use endpoint_auth::{Authenticator, Rejection, User};
+use endpoint_auth::{Authenticator, Rejection, Requirements, User};
 use endpoint_auth_sql::SqlStore;
 
 use crate::args::{Framework, ServeArgs};
@@ -50,6 +53,7 @@ pub(crate) fn access_log(
         (None, Some(rejection)) => format!("refused=\"{rejection}\""),
         (None, None) => "anonymous".to_owned(),
     };
+    metrics::count(status);
     let peer = peer.map_or_else(|| "-".to_owned(), |peer| peer.to_string());
     let path = logging::truncate(path, LOGGED_PATH_CHARS);
     tracing::info!(target: "endpoint_auth::access", "{peer} {method} {path} {status} {:.1}ms {who}", latency.as_secs_f64() * 1000.0);
@@ -124,17 +128,29 @@ pub(crate) async fn run(db: &str, args: ServeArgs) -> Result<(), CliError> {
 }
 
 async fn serve(db: &str, args: ServeArgs) -> Result<(), CliError> {
-    let policy = policy(&args);
+    let mut policy = policy(&args);
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        policy.tls = Some(tls::server_config(cert, key)?);
+    }
     let store = SqlStore::connect(db).await?;
     if args.demo && ensure_demo_user(&store).await? {
         println!("created the demo user {DEMO_EMAIL}");
     }
     let authenticator = Authenticator::builder(store)
         .realm(args.realm.clone())
-        .cors_preflight(true)
+        .cors_preflight(!args.forward_auth)
+        .trusted_proxies(args.trusted_proxies.iter().copied())
         .build()?;
     let listener = bind(args.bind).await?;
-    let handler = handler(args.framework, authenticator, &policy).await?;
+    let mut handler = if args.forward_auth {
+        let requirements = Requirements::new().confirmed_email(args.confirmed_email);
+        forward_auth::handler(authenticator, requirements)
+    } else {
+        handler(args.framework, authenticator, &policy).await?
+    };
+    if args.metrics {
+        handler = metrics::with_metrics(handler)?;
+    }
     announce(local_addr(&listener)?, db, &args);
     connections::serve(listener, &policy, handler, shutdown_signal()).await;
     Ok(())
@@ -202,19 +218,47 @@ fn local_addr(listener: &tokio::net::TcpListener) -> Result<SocketAddr, CliError
 }
 
 fn announce(addr: SocketAddr, db: &str, args: &ServeArgs) {
-    let framework = format!("{:?}", args.framework).to_lowercase();
-    println!(
-        "endpoint-auth serving http://{addr} with {framework}, users in {}",
-        redact_url(db)
-    );
-    println!("  GET /protected    authenticate_users");
-    println!("  GET /confirmed    authenticate_users, confirmed email required");
-    println!("  GET /credentials  require_credentials (echoes the password back)");
-    println!("  GET /open         no authentication");
-    if args.demo {
-        println!("try: curl -u {DEMO_EMAIL}:{DEMO_PASSWORD} http://{addr}/protected");
+    let scheme = if args.tls_cert.is_some() {
+        "https"
     } else {
+        "http"
+    };
+    let users = redact_url(db);
+    if args.forward_auth {
+        println!(
+            "endpoint-auth serving {scheme}://{addr} for forward authentication, users in {users}"
+        );
+        let confirmed = if args.confirmed_email {
+            ", confirmed email required"
+        } else {
+            ""
+        };
+        println!(
+            "  ANY /auth         authenticate_users{confirmed}: 200 + X-Auth-User, or the refusal"
+        );
+    } else {
+        let framework = format!("{:?}", args.framework).to_lowercase();
+        println!("endpoint-auth serving {scheme}://{addr} with {framework}, users in {users}");
+        println!("  GET /protected    authenticate_users");
+        println!("  GET /confirmed    authenticate_users, confirmed email required");
+        println!("  GET /credentials  require_credentials (echoes the password back)");
+        println!("  GET /open         no authentication");
+    }
+    if args.metrics {
+        println!("  GET /metrics      Prometheus metrics, no authentication");
+    }
+    if args.demo {
+        let path = if args.forward_auth {
+            "auth"
+        } else {
+            "protected"
+        };
+        println!("try: curl -u {DEMO_EMAIL}:{DEMO_PASSWORD} {scheme}://{addr}/{path}");
+    } else if !args.forward_auth {
         eprintln!("warning: /credentials echoes the password it receives; it exists to test decoding, serve it only to yourself");
+    }
+    if scheme == "http" && !addr.ip().is_loopback() {
+        eprintln!("warning: serving plain HTTP on {addr}: Basic credentials cross the network in clear; use --tls-cert/--tls-key or a TLS-terminating proxy");
     }
     let _ = std::io::stdout().flush();
 }

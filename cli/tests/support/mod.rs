@@ -2,6 +2,8 @@
 // Each test file uses a different part of this module, and `pub` only marks its interface.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod pg;
+pub mod proxy;
 pub mod server;
 
 use std::io::Write;

@@ -46,7 +46,24 @@ impl Server {
         Self::spawn(shell, framework, db, extra)
     }
 
+    /// [`Server::start_with`] with `env` variables set (every other `ENDPOINT_AUTH_*` is removed).
+    pub fn start_with_env(framework: &str, db: &str, extra: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_endpoint-auth"));
+        command.envs(env.iter().copied());
+        Self::spawn(command, framework, db, extra)
+    }
+
     fn spawn(mut command: Command, framework: &str, db: &str, extra: &[&str]) -> Self {
+        // The server's settings are the test's arguments, not the environment it runs in.
+        let chosen: Vec<_> = command
+            .get_envs()
+            .map(|(name, _)| name.to_owned())
+            .collect();
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("ENDPOINT_AUTH_") && !chosen.contains(&name) {
+                command.env_remove(name);
+            }
+        }
         let mut child = command
             .args([
                 "serve",
@@ -59,9 +76,6 @@ impl Server {
                 db,
             ])
             .args(extra)
-            .env_remove("ENDPOINT_AUTH_DB")
-            .env_remove("ENDPOINT_AUTH_HEADER_TIMEOUT")
-            .env_remove("ENDPOINT_AUTH_MAX_CONNECTIONS")
             .env_remove("RUST_LOG")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -119,7 +133,9 @@ impl Server {
 
     /// `host:port`, for raw sockets.
     pub fn addr(&self) -> &str {
-        self.base.trim_start_matches("http://")
+        self.base
+            .trim_start_matches("http://")
+            .trim_start_matches("https://")
     }
 
     /// The server's process id.
