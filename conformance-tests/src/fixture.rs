@@ -346,8 +346,14 @@ impl Fixture {
                 faults: faults.clone(),
                 verified: verified.clone(),
             })
-            // One verification at a time, so that the admission cases know who waits.
-            .pool(PoolConfig::new().workers(VERIFICATION_PERMITS))
+            // One verification at a time, so that the admission cases know who waits; waits
+            // bounded generously, so that a case holding verifications on a loaded machine sees
+            // queueing, not the 503 of the wait bound.
+            .pool(
+                PoolConfig::new()
+                    .workers(VERIFICATION_PERMITS)
+                    .max_wait(std::time::Duration::from_secs(30)),
+            )
             .cors_preflight(true)
             .build()
             .expect("the conformance realm is valid");
