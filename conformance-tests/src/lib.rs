@@ -34,6 +34,8 @@
 //!
 //! Or call [`run`] and inspect the [`Report`] from another harness.
 #![forbid(unsafe_code)]
+// On docs.rs, items behind a feature say which.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
 pub mod cases;

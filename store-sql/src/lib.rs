@@ -145,6 +145,8 @@
 //!
 //! At least one is needed. With both on, [`UserRow::try_get`] reads types both drivers decode.
 #![forbid(unsafe_code)]
+// On docs.rs, items behind a feature say which.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
