@@ -1,9 +1,12 @@
 //! Building the servers in release mode and finding their executables.
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use crate::error::BenchError;
+use crate::process::Processes;
 
 /// The executables the run starts.
 #[derive(Debug, Clone)]
@@ -16,17 +19,28 @@ pub struct Binaries {
 
 const CLI: &str = "endpoint-auth";
 const BENCH_SERVER: &str = "bench-server";
+/// A cold release build of the workspace on a small machine takes minutes, not hours.
+const BUILD_TIMEOUT: Duration = Duration::from_secs(60 * 60);
 
-/// Runs `cargo build --release` for both binaries (a no-op when they are up to date) and reads
-/// their paths from cargo's JSON messages.
-pub fn build() -> Result<Binaries, BenchError> {
+/// Runs `cargo build --release` for both binaries (a no-op when they are up to date), reads
+/// their paths from cargo's JSON messages, and copies them into `dir`, so that the run uses
+/// what it built even if the target directory is rebuilt meanwhile. cargo runs as one of
+/// `processes`, so that Ctrl-C stops it too.
+pub fn build(processes: &Processes, dir: &Path) -> Result<Binaries, BenchError> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .map(|root| root.join("Cargo.toml"))
         .unwrap_or_else(|| PathBuf::from("Cargo.toml"));
     eprintln!("building {CLI} and {BENCH_SERVER} (release)…");
-    let output = Command::new(&cargo)
+    let messages_path = dir.join("cargo-messages.json");
+    let messages_file = File::create(&messages_path).map_err(|source| BenchError::File {
+        action: "create",
+        path: messages_path.clone(),
+        source,
+    })?;
+    let mut command = Command::new(&cargo);
+    command
         .args([
             "build",
             "--release",
@@ -37,20 +51,39 @@ pub fn build() -> Result<Binaries, BenchError> {
         .args(["-p", "endpoint-auth-cli", "--bin", CLI])
         .args(["-p", "endpoint-auth-bench", "--bin", BENCH_SERVER])
         .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|source| BenchError::CargoMissing {
-            program: cargo.clone(),
+        .stdout(messages_file)
+        .stderr(Stdio::inherit());
+    let pid = processes
+        .spawn("cargo build", &mut command)
+        .map_err(|e| match e {
+            BenchError::Spawn { source, .. } => BenchError::CargoMissing {
+                program: cargo.clone(),
+                source,
+            },
+            other => other,
+        })?;
+    let status = processes.wait(pid, BUILD_TIMEOUT)?;
+    if !status.success() {
+        return Err(BenchError::BuildFailed(status));
+    }
+    let messages = std::fs::read_to_string(&messages_path).map_err(|source| BenchError::File {
+        action: "read",
+        path: messages_path.clone(),
+        source,
+    })?;
+    let snapshot = |name: &'static str| -> Result<PathBuf, BenchError> {
+        let built = executable(&messages, name).ok_or(BenchError::BinaryMissing(name))?;
+        let copy = dir.join(name);
+        std::fs::copy(&built, &copy).map_err(|source| BenchError::File {
+            action: "copy",
+            path: built.clone(),
             source,
         })?;
-    if !output.status.success() {
-        return Err(BenchError::BuildFailed(output.status));
-    }
-    let messages = String::from_utf8_lossy(&output.stdout);
+        Ok(copy)
+    };
     Ok(Binaries {
-        cli: executable(&messages, CLI).ok_or(BenchError::BinaryMissing(CLI))?,
-        bench_server: executable(&messages, BENCH_SERVER)
-            .ok_or(BenchError::BinaryMissing(BENCH_SERVER))?,
+        cli: snapshot(CLI)?,
+        bench_server: snapshot(BENCH_SERVER)?,
     })
 }
 

@@ -52,29 +52,31 @@ pub fn run(
 ) -> Result<Measurements, BenchError> {
     let load_before = load_average();
     let wrk_version = wrk_version()?;
-    let binaries = binaries::build()?;
     let dir = tempfile::Builder::new()
         .prefix("endpoint-auth-bench-")
         .tempdir()?;
-
-    eprintln!("timing argon2id and the single-flight of identical first logins (in-process)…");
-    let verify_time = inprocess::argon2_verification_time(plan.verify_samples)?;
-    let first_logins = inprocess::identical_first_logins(plan.first_logins)?;
+    let binaries = binaries::build(processes, dir.path())?;
 
     let database = match std::env::var(POSTGRES_URL_VAR) {
         Ok(url) if !url.is_empty() => Some(runtime.block_on(BenchDatabase::create(&url))?),
         _ => None,
     };
-    let mut harness = Harness {
-        plan,
-        processes,
-        binaries,
-        dir: dir.path().to_owned(),
-        postgres_url: database.as_ref().map(|d| d.url.clone()),
-        scripts: BTreeMap::new(),
-        runs_started: 0,
-    };
-    let measured = harness.measure();
+    let measured = (|| {
+        eprintln!("timing argon2id and the single-flight of identical first logins (in-process)…");
+        let verify_time = inprocess::argon2_verification_time(plan.verify_samples)?;
+        let first_logins = inprocess::identical_first_logins(plan.first_logins)?;
+        let mut harness = Harness {
+            plan,
+            processes,
+            binaries,
+            dir: dir.path().to_owned(),
+            postgres_url: database.as_ref().map(|d| d.url.clone()),
+            scripts: BTreeMap::new(),
+            runs_started: 0,
+        };
+        let (runs, storms) = harness.measure()?;
+        Ok::<_, BenchError>((verify_time, first_logins, runs, storms))
+    })();
     // Stop the servers before dropping their database.
     processes.stop_all();
     if let Some(database) = &database {
@@ -83,7 +85,7 @@ pub fn run(
             return Err(e);
         }
     }
-    let (runs, storms) = measured?;
+    let (verify_time, first_logins, runs, storms) = measured?;
     Ok(Measurements {
         plan: plan.clone(),
         cores: thread::available_parallelism().map_or(1, |n| n.get()),
