@@ -64,6 +64,8 @@ pub fn run(
     let measured = (|| {
         eprintln!("timing argon2id and the single-flight of identical first logins (in-process)…");
         let verify_time = inprocess::argon2_verification_time(plan.verify_samples)?;
+        let cores = thread::available_parallelism().map_or(1, |n| n.get());
+        let parallel_rate = inprocess::argon2_parallel_rate(cores, plan.verify_samples)?;
         let first_logins = inprocess::identical_first_logins(plan.first_logins)?;
         let mut harness = Harness {
             plan,
@@ -75,7 +77,7 @@ pub fn run(
             runs_started: 0,
         };
         let (runs, storms) = harness.measure()?;
-        Ok::<_, BenchError>((verify_time, first_logins, runs, storms))
+        Ok::<_, BenchError>((verify_time, parallel_rate, first_logins, runs, storms))
     })();
     // Stop the servers before dropping their database.
     processes.stop_all();
@@ -85,12 +87,13 @@ pub fn run(
             return Err(e);
         }
     }
-    let (verify_time, first_logins, runs, storms) = measured?;
+    let (verify_time, parallel_rate, first_logins, runs, storms) = measured?;
     Ok(Measurements {
         plan: plan.clone(),
         cores: thread::available_parallelism().map_or(1, |n| n.get()),
         workers: endpoint_auth::PoolConfig::new().get_workers(),
         verify_time,
+        parallel_rate,
         first_logins,
         postgres: if database.is_some() {
             Postgres::Measured
@@ -407,8 +410,9 @@ impl Harness<'_> {
             },
         };
         let alone_run = probe(plan.probe_seconds);
+        let mut probe_alone = Vec::new();
         let alone = self.spawn_wrk(&format!("probe alone on {}", server.name), &alone_run)?;
-        let probe_alone = self.finish_wrk(alone)?;
+        probe_alone.push(self.finish_wrk(alone)?);
 
         let storm_run = WrkRun {
             addr: server.addr,
@@ -431,14 +435,21 @@ impl Harness<'_> {
         let probe_during = self.finish_wrk(during)?;
         let storm = self.finish_wrk(storm)?;
         let peak_rss_kib = peak_rss_kib(server.pid.0)?;
+        // The probe alone again: background load that changed meanwhile weighs on both sides.
+        let alone = self.spawn_wrk(
+            &format!("probe alone after the storm on {}", server.name),
+            &alone_run,
+        )?;
+        probe_alone.push(self.finish_wrk(alone)?);
         self.processes.stop(server.pid);
+        let alone_p99: Vec<String> = probe_alone.iter().map(|r| fmt_duration(r.p99)).collect();
         eprintln!(
             "  verified {:.1}/s, {} of {} answers 503, probe p99 {} (alone {}), peak RSS {:.1} MiB",
             storm.status_rate(401),
             storm.status_count(503),
             storm.counted(),
             fmt_duration(probe_during.p99),
-            fmt_duration(probe_alone.p99),
+            alone_p99.join(" before, ") + " after",
             peak_rss_kib as f64 / 1024.0
         );
         Ok(Storm {

@@ -39,6 +39,42 @@ pub fn argon2_verification_time(samples: usize) -> Result<Duration, BenchError> 
     Ok(Duration::from_secs_f64(seconds))
 }
 
+/// Verifications per second when `threads` threads verify at once, `per_thread` each: what the
+/// machine really gives when every core verifies (memory bandwidth and neighbours included),
+/// beside the limit computed from one verification.
+pub fn argon2_parallel_rate(threads: usize, per_thread: usize) -> Result<f64, BenchError> {
+    let policy = HashPolicy::owasp();
+    let stored = policy
+        .hash(DEMO_PASSWORD)
+        .map_err(|e| BenchError::InProcess(e.to_string()))?;
+    let threads = threads.max(1);
+    let per_thread = per_thread.max(1);
+    let started = Instant::now();
+    let all_matched = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    (0..per_thread).all(|_| {
+                        policy
+                            .verify(DEMO_PASSWORD, &stored)
+                            .is_ok_and(|v| v.matched)
+                    })
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .all(|worker| worker.join().unwrap_or(false))
+    });
+    let seconds = started.elapsed().as_secs_f64();
+    if !all_matched {
+        return Err(BenchError::InProcess(
+            "argon2id did not verify its own hash".into(),
+        ));
+    }
+    Ok((threads * per_thread) as f64 / seconds)
+}
+
 /// A [`PasswordVerifier`] that counts the verifications it is asked for.
 struct Counting {
     inner: VerificationPool,

@@ -21,8 +21,8 @@ pub struct Storm {
     pub framework: Framework,
     /// The storm of cache misses.
     pub storm: WrkReport,
-    /// The probe alone, before the storm.
-    pub probe_alone: WrkReport,
+    /// The probe alone, before and after the storm.
+    pub probe_alone: Vec<WrkReport>,
     /// The probe during the storm.
     pub probe_during: WrkReport,
     /// The server's peak resident set over its life, KiB.
@@ -49,6 +49,8 @@ pub struct Measurements {
     pub workers: usize,
     /// Median time of one argon2id OWASP verification.
     pub verify_time: Duration,
+    /// Verifications per second with every core verifying at once (in-process).
+    pub parallel_rate: f64,
     /// The in-process single-flight measurement.
     pub first_logins: FirstLogins,
     /// Whether PostgreSQL was measured.
@@ -139,18 +141,24 @@ pub fn report(m: &Measurements) -> Report {
         ),
         format!(
             "Machine: {} cores, 1-minute load average {} before the run and {} at its end (this run's own load included); \
-             one argon2id verification (m=19456 KiB, t=2, p=1) takes {} → limit {} ÷ {} = {:.1} verifications/s.",
+             one argon2id verification (m=19456 KiB, t=2, p=1) takes {} → limit {} ÷ {} = {:.1} verifications/s \
+             ({} threads verifying at once in-process reach {:.1}/s, {} the limit).",
             m.cores,
             fmt_load(m.load_average.0),
             fmt_load(m.load_average.1),
             fmt_duration(m.verify_time),
             m.cores,
             fmt_duration(m.verify_time),
-            m.limit()
+            m.limit(),
+            m.cores,
+            m.parallel_rate,
+            ratio(m.parallel_rate, m.limit())
+                .map(|r| Unit::Times.format(r))
+                .unwrap_or_default(),
         ),
         format!(
             "Storm: {} connections of unknown users on the CLI's /protected (SQLite) for {} s, while a probe on 1 connection \
-             (pausing {} ms between requests) reads /open; the probe alone ran {} s first. \
+             (pausing {} ms between requests) reads /open; its p99 alone is the mean of {} s runs before and after. \
              RSS budget: 64 MiB + {} workers × 19 MiB = {:.0} MiB.",
             plan.storm_connections,
             plan.storm_seconds,
@@ -321,10 +329,14 @@ pub fn storm_rows(storm: &Storm, limit: f64, rss_budget_kib: u64) -> Vec<Vec<Str
         .iter()
         .map(|(status, n)| format!("{n}×{status}"))
         .collect();
-    let probe_ratio = ratio(
-        storm.probe_during.p99.as_secs_f64(),
-        storm.probe_alone.p99.as_secs_f64(),
-    );
+    let alone_p99s: Vec<f64> = storm
+        .probe_alone
+        .iter()
+        .map(|r| r.p99.as_secs_f64())
+        .collect();
+    let alone_p99 = median(&alone_p99s);
+    let probe_ratio =
+        alone_p99.and_then(|alone| ratio(storm.probe_during.p99.as_secs_f64(), alone));
     let rss_ratio = ratio(storm.peak_rss_kib as f64, rss_budget_kib as f64);
     let socket = s.errors.socket() + storm.probe_during.errors.socket();
     let socket_note = if socket > 0 {
@@ -376,7 +388,7 @@ pub fn storm_rows(storm: &Storm, limit: f64, rss_budget_kib: u64) -> Vec<Vec<Str
                     format!(
                         "{} (alone {})",
                         Unit::Times.format(r),
-                        fmt_duration(storm.probe_alone.p99)
+                        alone_p99.map(fmt_seconds).unwrap_or_default()
                     )
                 })
                 .unwrap_or_default(),
@@ -544,7 +556,7 @@ mod tests {
         let storm = Storm {
             framework: Framework::Warp,
             storm,
-            probe_alone: run(1900, 1000),
+            probe_alone: vec![run(1900, 800), run(1900, 1200)],
             probe_during: run(1000, 5000),
             peak_rss_kib: 90 * 1024,
         };
@@ -586,6 +598,7 @@ mod tests {
             cores: 2,
             workers: 2,
             verify_time: Duration::from_millis(25),
+            parallel_rate: 60.0,
             first_logins: FirstLogins {
                 requests: 64,
                 verifications: 1,
@@ -604,6 +617,9 @@ mod tests {
         assert!(text.contains("skipped"));
         assert!(text.contains("PostgreSQL rows skipped: unset."));
         assert!(text.contains("load average 0.50 before the run and unknown at its end"));
+        assert!(
+            text.contains("2 threads verifying at once in-process reach 60.0/s, 0.75× the limit")
+        );
     }
 
     #[test]
