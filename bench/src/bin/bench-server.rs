@@ -168,7 +168,12 @@ mod axum_app {
             .with_state(auth);
         let listener = tokio::net::TcpListener::bind(bind).await?;
         announce(listener.local_addr()?);
-        axum::serve(listener, app).await?;
+        // The peer address, as a real deployment hands it over for fair admission.
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await?;
         Ok(())
     }
 }
