@@ -68,6 +68,15 @@ impl fmt::Display for Part {
     }
 }
 
+/// Appends `part` in NFC.
+fn push_nfc(text: &mut crate::secret::SecretBuilder, part: &str) {
+    if crate::normalize::is_nfc(part) {
+        text.push_str(part);
+    } else {
+        unicode_normalization::UnicodeNormalization::nfc(part).for_each(|c| text.push(c));
+    }
+}
+
 /// RFC 7617 §2 forbids control characters: C0 (U+0000-U+001F), DEL (U+007F) and C1
 /// (U+0080-U+009F).
 pub(crate) fn is_forbidden_control(c: char) -> bool {
@@ -108,18 +117,18 @@ impl Credentials {
     /// Joins two parts already checked for `:` and control characters, normalizing to NFC.
     pub(crate) fn from_checked_parts(username: &str, password: &str) -> Self {
         let exact = username.len() + 1 + password.len();
-        // NFC expands text at most threefold; reserving that up front means the buffer never
-        // reallocates, which would leave an unzeroized copy of the password behind.
+        // NFC expands text at most threefold: reserving that up front means the buffer never
+        // has to move (were it to, the builder would wipe the old one).
         let capacity = if crate::normalize::is_nfc(username) && crate::normalize::is_nfc(password) {
             exact
         } else {
             exact * 3
         };
         let (joined, colon) = SecretString::build(capacity, |text| {
-            crate::normalize::push_nfc(text, username);
+            push_nfc(text, username);
             let colon = text.len();
             text.push(':');
-            crate::normalize::push_nfc(text, password);
+            push_nfc(text, password);
             colon
         });
         Self { joined, colon }

@@ -328,7 +328,7 @@ fn latin1(octets: &[u8], options: &ParseOptions) -> Result<SecretString, ParseEr
     // Each octet is the code point of the same value; reserving the worst case up front keeps
     // the buffer from reallocating and leaving a copy of the secret behind.
     let (text, ()) = SecretString::build(octets.len() * 2, |text| {
-        text.extend(octets.iter().map(|&b| char::from(b)));
+        octets.iter().for_each(|&b| text.push(char::from(b)));
     });
     Ok(text)
 }

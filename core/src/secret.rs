@@ -90,15 +90,23 @@ impl SecretString {
 
     /// Text appended by `build` to a string of `capacity` bytes, and what `build` returns.
     ///
-    /// Appending past the capacity reallocates and would leave the old allocation unwiped, so
-    /// `capacity` must be the final size or more.
-    pub(crate) fn build<R>(capacity: usize, build: impl FnOnce(&mut String) -> R) -> (Self, R) {
-        let mut text = String::with_capacity(capacity);
-        let allocation = text.as_ptr();
-        let result = build(&mut text);
-        debug_assert_eq!(text.as_ptr(), allocation, "reallocated: capacity too small");
-        let len = text.len();
-        (Self { text, len }, result)
+    /// `capacity` should be the final size or more. Should it not be, the text still never
+    /// leaves an unwiped copy behind: [`SecretBuilder`] grows by copying into a larger
+    /// allocation and wiping the old one, where a `String` would free it as it is.
+    pub(crate) fn build<R>(
+        capacity: usize,
+        build: impl FnOnce(&mut SecretBuilder) -> R,
+    ) -> (Self, R) {
+        let mut builder = SecretBuilder {
+            text: Self {
+                text: String::with_capacity(capacity),
+                len: 0,
+            },
+        };
+        let result = build(&mut builder);
+        let mut text = builder.text;
+        text.len = text.text.len();
+        (text, result)
     }
 
     /// The text.
@@ -148,6 +156,43 @@ impl SecretString {
     }
 }
 
+/// A [`SecretString`] being written by [`SecretString::build`]: appending never reallocates in
+/// place, so no copy of the secret is ever freed unwiped — in release builds too.
+pub(crate) struct SecretBuilder {
+    text: SecretString,
+}
+
+impl SecretBuilder {
+    /// Appends `c`.
+    pub(crate) fn push(&mut self, c: char) {
+        self.make_room(c.len_utf8());
+        self.text.text.push(c);
+    }
+
+    /// Appends `s`.
+    pub(crate) fn push_str(&mut self, s: &str) {
+        self.make_room(s.len());
+        self.text.text.push_str(s);
+    }
+
+    /// Bytes written so far.
+    pub(crate) fn len(&self) -> usize {
+        self.text.text.len()
+    }
+
+    fn make_room(&mut self, more: usize) {
+        let text = &self.text.text;
+        if text.capacity() - text.len() >= more {
+            return;
+        }
+        let mut bigger = String::with_capacity((text.len() + more).max(text.capacity() * 2));
+        bigger.push_str(text);
+        // The old allocation is wiped as the replaced `SecretString` drops.
+        let len = bigger.len();
+        self.text = SecretString { text: bigger, len };
+    }
+}
+
 impl Drop for SecretString {
     #[inline]
     fn drop(&mut self) {
@@ -194,7 +239,7 @@ mod tests {
     fn wiping_text_zeroes_its_whole_allocation_without_reallocating() {
         for capacity in [0, 1, 7, 8, 9, 40, 63, 64, 65, 200] {
             let (mut text, ()) = SecretString::build(capacity, |text| {
-                text.extend(std::iter::repeat_n('x', capacity / 2));
+                std::iter::repeat_n('x', capacity / 2).for_each(|c| text.push(c));
             });
             let allocation = text.text.as_ptr();
             text.wipe();
@@ -213,6 +258,16 @@ mod tests {
             colon
         });
         assert_eq!((text.as_str(), colon), ("ab:cd", 2));
+    }
+
+    #[test]
+    fn outgrowing_the_capacity_moves_to_a_larger_allocation_and_keeps_the_text() {
+        let (text, ()) = SecretString::build(2, |text| {
+            text.push_str("more than two bytes");
+            text.push('é');
+        });
+        assert_eq!(text.as_str(), "more than two bytesé");
+        assert!(text.text.capacity() >= text.as_str().len());
     }
 
     #[test]
