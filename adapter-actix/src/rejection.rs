@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use endpoint_auth::{Rejection, RejectionKind, RejectionResponse};
@@ -146,30 +146,60 @@ fn status_of(rejection: &Rejection) -> StatusCode {
 }
 
 /// The core's response for `rejection` in actix's types (`http` 0.2): its status, every header
-/// it lists (in order, repeated names kept) and its body, with the rejection in the response's
-/// extensions.
+/// it lists (in its order, repeated names kept) and its body, with the rejection in the
+/// response's extensions.
 pub(crate) fn rejection_response(rejection: &Rejection) -> HttpResponse {
     let RejectionResponse {
         status,
         headers,
         body,
     } = rejection.response();
-    let mut response = HttpResponse::build(
-        StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-    );
-    for (name, value) in headers {
-        // The same bytes in the other `http` version's types: a valid name and value in one is
-        // valid in the other.
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(name.as_str().as_bytes()),
-            HeaderValue::from_bytes(value.as_bytes()),
-        ) {
-            response.append_header((name, value));
-        }
-    }
-    let mut response = response.body(body);
+    // The same bytes in the other `http` version's types: a valid name and value in one is valid
+    // in the other.
+    let headers: Vec<(HeaderName, HeaderValue)> = headers
+        .iter()
+        .filter_map(|(name, value)| {
+            Some((
+                HeaderName::from_bytes(name.as_str().as_bytes()).ok()?,
+                HeaderValue::from_bytes(value.as_bytes()).ok()?,
+            ))
+        })
+        .collect();
+    let status =
+        StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = HttpResponse::build(status).body(body);
+    *response.headers_mut() = in_order(&headers);
     response.extensions_mut().insert(rejection.clone());
     response
+}
+
+/// Fresh maps tried at most by [`in_order`]; each lists two fields in the wanted order with
+/// probability one half.
+const ORDER_TRIES: usize = 64;
+
+/// `headers` as a map that lists them in their order.
+///
+/// actix writes a response's fields in the order its `HeaderMap` iterates, a hash order seeded
+/// afresh for every map: two refusals for different reasons could list the same fields in
+/// different orders, and then no longer be byte for byte alike (SPEC §3). So fresh maps (fresh
+/// seeds) are tried until one lists the core's fields in the core's order; for the core's two
+/// fields that takes two tries on average.
+fn in_order(headers: &[(HeaderName, HeaderValue)]) -> HeaderMap {
+    let fill = || {
+        let mut map = HeaderMap::with_capacity(headers.len());
+        for (name, value) in headers {
+            map.append(name.clone(), value.clone());
+        }
+        map
+    };
+    let mut map = fill();
+    for _ in 1..ORDER_TRIES {
+        if map.iter().eq(headers.iter().map(|(name, value)| (name, value))) {
+            break;
+        }
+        map = fill();
+    }
+    map
 }
 
 #[cfg(test)]
@@ -185,8 +215,30 @@ mod tests {
         Authenticator::credentials_only(r#"say "hi""#).unwrap()
     }
 
-    /// Status, headers (lower-case names, in order) and body.
-    async fn actix_parts(response: HttpResponse) -> (u16, Vec<(String, Vec<u8>)>, Vec<u8>) {
+    #[actix_web::test]
+    async fn fields_come_in_the_cores_order_every_time() {
+        let core = authenticator().challenge();
+        let expected: Vec<String> = core
+            .response()
+            .headers
+            .iter()
+            .map(|(name, _)| name.to_string())
+            .collect();
+        for _ in 0..200 {
+            let response = AuthRejection::from(core.clone()).error_response();
+            let names: Vec<String> = response
+                .headers()
+                .iter()
+                .map(|(name, _)| name.to_string())
+                .collect();
+            assert_eq!(names, expected);
+        }
+    }
+
+    /// Status, headers (lower-case names, sorted) and body.
+    type Parts = (u16, Vec<(String, Vec<u8>)>, Vec<u8>);
+
+    async fn actix_parts(response: HttpResponse) -> Parts {
         let status = response.status().as_u16();
         let mut headers: Vec<_> = response
             .headers()
@@ -198,7 +250,7 @@ mod tests {
         (status, headers, body)
     }
 
-    fn core_parts(rejection: &Rejection) -> (u16, Vec<(String, Vec<u8>)>, Vec<u8>) {
+    fn core_parts(rejection: &Rejection) -> Parts {
         let response: endpoint_auth::http::Response<String> = rejection.into_http_response();
         let mut headers: Vec<_> = response
             .headers()

@@ -80,3 +80,13 @@ mod rocket {
 
     endpoint_auth_conformance::conformance_suite!(start, sqlite_fixture);
 }
+
+mod actix {
+    use super::*;
+
+    fn start(authenticator: Authenticator<User>) -> TestServer {
+        super::start(Framework::Actix, authenticator)
+    }
+
+    endpoint_auth_conformance::conformance_suite!(start, sqlite_fixture);
+}

@@ -4,11 +4,13 @@
 mod connections;
 mod logging;
 mod open_files;
+mod with_actix;
 mod with_axum;
 mod with_rocket;
 mod with_warp;
 
 pub use connections::ConnectionPolicy;
+pub use with_actix::routes as actix_routes;
 pub use with_axum::router as axum_router;
 pub use with_rocket::app as rocket_app;
 pub use with_warp::app as warp_app;
@@ -134,6 +136,10 @@ async fn serve(db: &str, args: ServeArgs) -> Result<(), CliError> {
         .cors_preflight(true)
         .build()?;
     let listener = bind(args.bind).await?;
+    if args.framework == Framework::Actix {
+        announce(local_addr(&listener)?, db, &args);
+        return with_actix::serve(listener, authenticator, &policy, shutdown_signal()).await;
+    }
     let handler = handler(args.framework, authenticator, &policy).await?;
     announce(local_addr(&listener)?, db, &args);
     connections::serve(listener, &policy, handler, shutdown_signal()).await;
@@ -152,6 +158,9 @@ pub async fn serve_on(
     policy: &ConnectionPolicy,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), CliError> {
+    if framework == Framework::Actix {
+        return with_actix::serve(listener, authenticator, policy, shutdown).await;
+    }
     let handler = handler(framework, authenticator, policy).await?;
     connections::serve(listener, policy, handler, shutdown).await;
     Ok(())
@@ -166,6 +175,12 @@ async fn handler(
         Framework::Axum => with_axum::handler(authenticator),
         Framework::Warp => with_warp::handler(&authenticator),
         Framework::Rocket => with_rocket::handler(authenticator, policy.header_timeout).await?,
+        // actix-web serves on its own server (`with_actix::serve`), not on this loop.
+        Framework::Actix => {
+            return Err(CliError::Serve(
+                "actix-web serves on its own server, not on the shared connection loop".into(),
+            ))
+        }
     })
 }
 
