@@ -165,8 +165,7 @@ pub(crate) fn rejection_response(rejection: &Rejection) -> HttpResponse {
             ))
         })
         .collect();
-    let status =
-        StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = HttpResponse::build(status).body(body);
     *response.headers_mut() = in_order(&headers);
     response.extensions_mut().insert(rejection.clone());
@@ -194,7 +193,10 @@ fn in_order(headers: &[(HeaderName, HeaderValue)]) -> HeaderMap {
     };
     let mut map = fill();
     for _ in 1..ORDER_TRIES {
-        if map.iter().eq(headers.iter().map(|(name, value)| (name, value))) {
+        if map
+            .iter()
+            .eq(headers.iter().map(|(name, value)| (name, value)))
+        {
             break;
         }
         map = fill();
