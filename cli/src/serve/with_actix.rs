@@ -11,6 +11,10 @@
 //! | `max_head_bytes`, `max_headers` | checked on each request head here (`431`); actix itself reads no head over 128 KiB nor over 96 fields |
 //! | `max_body_bytes` | a declared `Content-Length` over it gets `413` at once; the routes read no body |
 //! | `drain_timeout` | `shutdown_timeout`, after the same shutdown signal |
+//!
+//! One part of the policy has no actix counterpart: actix has no write timeout, so a client that
+//! stops reading its responses is closed only by the keep-alive timeout once its response fits
+//! the socket buffers (the demo routes' answers are a few hundred bytes).
 
 use std::future::Future;
 use std::pin::Pin;
