@@ -137,6 +137,8 @@ pub enum Framework {
     Warp,
     /// rocket 0.5
     Rocket,
+    /// actix-web 4
+    Actix,
 }
 
 /// Where a password comes from.

@@ -1,6 +1,6 @@
 //! The `endpoint-auth` command as a library: its arguments, its users commands, and the SPEC §7
-//! routes it serves on axum, warp and rocket (exposed so that the conformance suite can run
-//! against exactly what `endpoint-auth serve` serves).
+//! routes it serves on axum, warp, rocket and actix-web (exposed so that the conformance suite
+//! can run against exactly what `endpoint-auth serve` serves).
 //!
 //! ```text
 //! endpoint-auth serve --demo                      # SPEC §7 routes on 127.0.0.1:8080, SQLite

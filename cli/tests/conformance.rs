@@ -82,3 +82,13 @@ mod rocket {
     // so the abandoned-request case passes here.
     endpoint_auth_conformance::conformance_suite!(start, sqlite_fixture);
 }
+
+mod actix {
+    use super::*;
+
+    fn start(authenticator: Authenticator<User>) -> TestServer {
+        super::start(Framework::Actix, authenticator)
+    }
+
+    endpoint_auth_conformance::conformance_suite!(start, sqlite_fixture);
+}

@@ -130,6 +130,11 @@ fn rocket_over_sqlite() {
 }
 
 #[test]
+fn actix_over_sqlite() {
+    sqlite("actix");
+}
+
+#[test]
 fn axum_over_postgres() {
     postgres("axum");
 }
@@ -142,6 +147,11 @@ fn warp_over_postgres() {
 #[test]
 fn rocket_over_postgres() {
     postgres("rocket");
+}
+
+#[test]
+fn actix_over_postgres() {
+    postgres("actix");
 }
 
 #[test]
@@ -162,7 +172,7 @@ fn an_address_in_use_is_a_clear_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
     let addr = taken.local_addr().expect("its address").to_string();
     let db = Db::sqlite();
-    for framework in ["axum", "warp", "rocket"] {
+    for framework in ["axum", "warp", "rocket", "actix"] {
         let out = support::endpoint_auth(
             &[
                 "serve",

@@ -1,5 +1,5 @@
 //! `endpoint-auth serve` under slow and abusive clients, on each framework: the real binary on
-//! loopback, spoken to over raw sockets, every wait bounded. Each test runs the three frameworks
+//! loopback, spoken to over raw sockets, every wait bounded. Each test runs every framework
 //! side by side, each against its own server.
 
 mod support;
@@ -14,7 +14,7 @@ use base64::Engine as _;
 use support::server::Server;
 use support::Db;
 
-const FRAMEWORKS: [&str; 3] = ["axum", "warp", "rocket"];
+const FRAMEWORKS: [&str; 4] = ["axum", "warp", "rocket", "actix"];
 
 /// Runs `check` once per framework, in parallel, and fails with every framework's failure.
 fn on_every_framework(check: fn(&str)) {

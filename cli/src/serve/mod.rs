@@ -7,11 +7,13 @@ mod logging;
 pub mod metrics;
 mod open_files;
 mod tls;
+mod with_actix;
 mod with_axum;
 mod with_rocket;
 mod with_warp;
 
 pub use connections::ConnectionPolicy;
+pub use with_actix::routes as actix_routes;
 pub use with_axum::router as axum_router;
 pub use with_rocket::app as rocket_app;
 pub use with_warp::app as warp_app;
@@ -142,6 +144,19 @@ async fn serve(db: &str, args: ServeArgs) -> Result<(), CliError> {
         .trusted_proxies(args.trusted_proxies.iter().copied())
         .build()?;
     let listener = bind(args.bind).await?;
+    if args.framework == Framework::Actix && !args.forward_auth {
+        // actix-web runs its own server, outside the shared connection loop that adds TLS and
+        // the metrics route.
+        if args.tls_cert.is_some() || args.metrics {
+            return Err(CliError::Serve(
+                "--tls-cert and --metrics are not available with --framework actix; use another \
+                 framework, or terminate TLS in a reverse proxy"
+                    .to_owned(),
+            ));
+        }
+        announce(local_addr(&listener)?, db, &args);
+        return with_actix::serve(listener, authenticator, &policy, shutdown_signal()).await;
+    }
     let mut handler = if args.forward_auth {
         let requirements = Requirements::new().confirmed_email(args.confirmed_email);
         forward_auth::handler(authenticator, requirements)
@@ -168,6 +183,9 @@ pub async fn serve_on(
     policy: &ConnectionPolicy,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), CliError> {
+    if framework == Framework::Actix {
+        return with_actix::serve(listener, authenticator, policy, shutdown).await;
+    }
     let handler = handler(framework, authenticator, policy).await?;
     connections::serve(listener, policy, handler, shutdown).await;
     Ok(())
@@ -182,6 +200,12 @@ async fn handler(
         Framework::Axum => with_axum::handler(authenticator),
         Framework::Warp => with_warp::handler(&authenticator),
         Framework::Rocket => with_rocket::handler(authenticator, policy.header_timeout).await?,
+        // actix-web serves on its own server (`with_actix::serve`), not on this loop.
+        Framework::Actix => {
+            return Err(CliError::Serve(
+                "actix-web serves on its own server, not on the shared connection loop".into(),
+            ))
+        }
     })
 }
 

@@ -1,0 +1,115 @@
+//! The endpoint-auth conformance suite (SPEC.md), run twice against real actix-web servers on
+//! loopback: once with the routes protected by the extractors, once by the middleware.
+
+use actix_web::{web, App, HttpResponse, HttpServer};
+use endpoint_auth_actix::endpoint_auth::{Authenticator, User};
+use endpoint_auth_actix::{AuthUser, AuthenticateUsers, BasicCredentials, ConfirmedUser};
+use endpoint_auth_conformance::routes::{
+    credentials_body, user_body, CONFIRMED, CONFIRMED_REQUIREMENTS, CREDENTIALS, OPEN, OPEN_BODY,
+    PROTECTED, PROTECTED_REQUIREMENTS,
+};
+use endpoint_auth_conformance::TestServer;
+
+fn json(body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body)
+}
+
+async fn open() -> HttpResponse {
+    json(OPEN_BODY.to_owned())
+}
+
+async fn credentials(credentials: BasicCredentials) -> HttpResponse {
+    json(credentials_body(&credentials))
+}
+
+/// Runs an `HttpServer` for `app` on the suite's loopback listener, on a thread and tokio runtime
+/// of its own (actix starts its worker thread there), until the [`TestServer`] drops; then stops
+/// it gracefully.
+fn serve<F>(app: F) -> TestServer
+where
+    F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+{
+    TestServer::spawn_tokio(|listener, stop| async move {
+        let listener = listener.into_std().expect("a std listener");
+        let server = HttpServer::new(move || App::new().configure(app.clone()))
+            .workers(1)
+            .disable_signals()
+            .shutdown_timeout(1)
+            .listen(listener)
+            .expect("actix takes the listener")
+            .run();
+        let handle = server.handle();
+        let mut server = std::pin::pin!(server);
+        tokio::select! {
+            served = &mut server => served.expect("serve"),
+            () = stop => {
+                // The server future answers the stop command: poll both.
+                let (served, ()) = tokio::join!(server, handle.stop(true));
+                served.expect("a graceful stop");
+            }
+        }
+    })
+}
+
+/// Per route: the extractors, the way an application writes it.
+mod extractors {
+    use super::*;
+
+    async fn protected(AuthUser(user): AuthUser) -> HttpResponse {
+        json(user_body(&user))
+    }
+
+    async fn confirmed(ConfirmedUser(user): ConfirmedUser) -> HttpResponse {
+        json(user_body(&user))
+    }
+
+    fn start(authenticator: Authenticator<User>) -> TestServer {
+        let authenticator = web::Data::new(authenticator);
+        serve(move |config: &mut web::ServiceConfig| {
+            config
+                .app_data(authenticator.clone())
+                .route(PROTECTED, web::get().to(protected))
+                .route(CONFIRMED, web::get().to(confirmed))
+                .route(CREDENTIALS, web::get().to(credentials))
+                .route(OPEN, web::get().to(open));
+        })
+    }
+
+    endpoint_auth_conformance::conformance_suite!(start);
+}
+
+/// Per resource: `/protected` and `/confirmed` behind `AuthenticateUsers`, handlers reading the
+/// user from the extensions. `/credentials` keeps its extractor (the middleware is
+/// `authenticate_users` only). A preflight to a protected resource passes the middleware's
+/// exemption and gets actix's 405 (the resources serve `GET` only).
+mod middleware {
+    use super::*;
+
+    async fn user(user: web::ReqData<User>) -> HttpResponse {
+        json(user_body(&user))
+    }
+
+    fn start(authenticator: Authenticator<User>) -> TestServer {
+        serve(move |config: &mut web::ServiceConfig| {
+            let middleware = AuthenticateUsers::new(authenticator.clone());
+            config
+                .app_data(web::Data::new(authenticator.clone()))
+                .service(
+                    web::resource(PROTECTED)
+                        .wrap(middleware.clone().requirements(PROTECTED_REQUIREMENTS))
+                        .route(web::get().to(user)),
+                )
+                .service(
+                    web::resource(CONFIRMED)
+                        .wrap(middleware.requirements(CONFIRMED_REQUIREMENTS))
+                        .route(web::get().to(user)),
+                )
+                .route(CREDENTIALS, web::get().to(credentials))
+                .route(OPEN, web::get().to(open));
+        })
+    }
+
+    endpoint_auth_conformance::conformance_suite!(start);
+}
