@@ -45,7 +45,7 @@
 //! # Connecting
 //! | URL | database |
 //! |---|---|
-//! | `sqlite://users.db`, `sqlite:///var/lib/app/users.db` | a SQLite file, created if missing; WAL journal, `synchronous = NORMAL`, foreign keys on, busy timeout = query timeout |
+//! | `sqlite://users.db`, `sqlite:///var/lib/app/users.db` | a SQLite file, created if missing when first opened; WAL journal, `synchronous = NORMAL`, foreign keys on, busy timeout = query timeout; followed by path (below) |
 //! | `sqlite::memory:` | a private in-memory SQLite database, for tests: one connection, kept for the life of the pool (each `connect` makes a new, empty database; clones of the store share it) |
 //! | `postgres://user[:password]@host[:port]/database` | PostgreSQL; `statement_timeout` = query timeout |
 //!
@@ -54,6 +54,26 @@
 //!   both to the first call; [`SqlStore::from_pool`] takes a pool the application built.
 //! - [`SqlStoreOptions`] sets the pool size, the acquire timeout (default 3 s), the query timeout
 //!   (default 5 s) and, for PostgreSQL, a schema of its own (created if missing).
+//!
+//! # Reads
+//! Every lookup reads the database afresh, so a change committed by any connection or process
+//! (the CLI disabling a user, changing a password, unlocking) is seen by the next request. To
+//! keep that cheap on the per-request path:
+//! - on a SQLite file opened by URL, the standard user type is read synchronously through a
+//!   cached prepared statement on read connections of the store's own (a WAL reader never waits
+//!   for a writer; a busy database or a value in a form only sqlx decodes is read through the
+//!   pool instead);
+//! - otherwise (PostgreSQL, in-memory SQLite, a pool of the application's, a user type of its
+//!   own) lookups arriving while a read is in flight are answered together by the next one: one
+//!   `WHERE email_key IN (…)` / `= ANY($1)` statement, started after they arrived.
+//!
+//! # A SQLite file replaced or deleted
+//! A store opened on a SQLite file by URL checks, at most every 250 ms on the request path,
+//! that the path still names the file it has open (device and inode). A file renamed over the
+//! path is served within a second: the old file's connections are closed first, then the new one
+//! is opened (and migrated). A deleted file is never recreated after the first open: calls
+//! answer [`StoreError::Unavailable`](endpoint_auth::StoreError::Unavailable) (503) until a file
+//! is back at the path. Deploy a self-contained file (checkpointed, no `-wal` beside it).
 //!
 //! # The `users` table
 //! | column | SQLite | PostgreSQL | |
@@ -104,13 +124,13 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let store = SqlStore::connect("sqlite::memory:").await?;
-//! let pool = store.pool().as_sqlite().expect("SQLite");
+//! let pool = store.pool().as_sqlite().expect("SQLite").clone();
 //! sqlx::query("ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT ''")
-//!     .execute(pool)
+//!     .execute(&pool)
 //!     .await?;
 //! store.create_user(NewUser::new("ada@example.com", None)).await?;
 //! sqlx::query("UPDATE users SET display_name = 'Ada' WHERE email = 'ada@example.com'")
-//!     .execute(pool)
+//!     .execute(&pool)
 //!     .await?;
 //!
 //! let members: SqlStore<Member> = store.with_user_type();
@@ -154,11 +174,14 @@ compile_error!(
     "endpoint-auth-sql needs a backend: enable the `sqlite` or the `postgres` feature (or both)"
 );
 
+mod batch;
 mod error;
 mod migrate;
 mod options;
 mod pool;
 mod row;
+#[cfg(feature = "sqlite")]
+mod sqlite_file;
 mod store;
 mod timestamp;
 

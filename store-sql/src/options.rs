@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::error::ConnectError;
 use crate::pool::SqlPool;
 use crate::row::SqlUser;
-use crate::store::{Settings, SqlStore};
+use crate::store::{Connections, Settings, SqlStore};
 
 /// How a [`SqlStore`] connects: pool size, timeouts, PostgreSQL schema.
 ///
@@ -148,7 +148,7 @@ impl SqlStoreOptions {
     /// table is created on first use.
     pub fn with_pool<U: SqlUser>(&self, pool: impl Into<SqlPool>) -> SqlStore<U> {
         SqlStore::from_settings(Settings {
-            pool: pool.into(),
+            connections: Connections::Pool(pool.into()),
             acquire_timeout: self.acquire_timeout,
             query_timeout: self.query_timeout,
             schema: None,
@@ -189,24 +189,34 @@ impl SqlStoreOptions {
             .busy_timeout(self.query_timeout)
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new().acquire_timeout(self.acquire_timeout);
-        let pool = if memory {
+        let (connections, check_options) = if memory {
             // The database lives in its connection: keep exactly one, forever.
-            pool.max_connections(1)
+            let pool = pool
+                .max_connections(1)
                 .min_connections(1)
                 .idle_timeout(None)
-                .max_lifetime(None)
+                .max_lifetime(None);
+            let pool = SqlPool::Sqlite(pool.connect_lazy_with(connect.clone()));
+            (Connections::Pool(pool), connect)
         } else {
             connect = connect
-                .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal);
-            pool.max_connections(
+            let pool = pool.max_connections(
                 self.max_connections
                     .unwrap_or(Self::DEFAULT_SQLITE_CONNECTIONS),
+            );
+            // Only the first open creates the file (connecting, or the first call of a lazy
+            // store): one deleted later is reported missing, not recreated empty.
+            let file =
+                crate::sqlite_file::SqliteFile::new(connect.clone(), pool, self.query_timeout);
+            (
+                Connections::File(Box::new(file)),
+                connect.create_if_missing(true),
             )
         };
         let store = SqlStore::from_settings(Settings {
-            pool: SqlPool::Sqlite(pool.connect_lazy_with(connect.clone())),
+            connections,
             acquire_timeout: self.acquire_timeout,
             query_timeout: self.query_timeout,
             schema: None,
@@ -215,7 +225,7 @@ impl SqlStoreOptions {
             // A second connection would open (and drop) a second, empty database.
             Box::pin(async { Ok(()) }) as Check
         } else {
-            Box::pin(async move { connect.connect().await?.close().await })
+            Box::pin(async move { check_options.connect().await?.close().await })
         };
         Ok((store, check))
     }
@@ -259,7 +269,7 @@ impl SqlStoreOptions {
             .acquire_timeout(self.acquire_timeout)
             .connect_lazy_with(connect.clone());
         let store = SqlStore::from_settings(Settings {
-            pool: SqlPool::Postgres(pool),
+            connections: Connections::Pool(SqlPool::Postgres(pool)),
             acquire_timeout: self.acquire_timeout,
             query_timeout: self.query_timeout,
             schema: self.schema.clone(),

@@ -1,8 +1,8 @@
 //! [`SqlStore`]: the core's [`UserStore`] and [`UserAdmin`] on SQLite or PostgreSQL.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -14,6 +14,8 @@ use endpoint_auth::{
 use sqlx::pool::PoolConnection;
 use sqlx::{Database, Pool};
 use tokio::sync::OnceCell;
+
+use crate::batch::Batcher;
 
 use crate::error::{breaks_connection, to_store_error, ConnectError, DbError};
 use crate::options::SqlStoreOptions;
@@ -59,13 +61,14 @@ const INSERT: &str = "INSERT INTO users \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (email_key) DO NOTHING";
 
 /// Runs `$body` (an expression of type `Result<T, DbError>` that uses `$conn`, a `&mut` to the
-/// backend's connection type) on a pooled connection, under `$deadline`, and settles the result
-/// into `Result<T, StoreError>`. Written once, expanded once per backend, so every statement is
-/// type-checked against both drivers.
+/// backend's connection type) on a connection of `$pool`, under `$deadline`, and settles the
+/// result into `Result<T, StoreError>`. Written once, expanded once per backend, so every
+/// statement is type-checked against both drivers.
 macro_rules! with_conn {
-    ($shared:expr, $deadline:expr, |$conn:ident| $body:expr) => {{
+    ($shared:expr, $pool:expr, $deadline:expr, |$conn:ident| $body:expr) => {{
         let shared: &Shared = $shared;
-        match &shared.settings.pool {
+        let pool: &SqlPool = $pool;
+        match pool {
             #[cfg(feature = "sqlite")]
             SqlPool::Sqlite(pool) => {
                 let mut pooled = shared.acquire(pool).await?;
@@ -100,29 +103,135 @@ macro_rules! with_conn {
 
 /// What a store was opened with.
 pub(crate) struct Settings {
-    pub(crate) pool: SqlPool,
+    pub(crate) connections: Connections,
     pub(crate) acquire_timeout: Duration,
     pub(crate) query_timeout: Duration,
     /// PostgreSQL: created by the first migration run (it is on the `search_path` already).
     pub(crate) schema: Option<String>,
 }
 
+/// Where a store's connections come from.
+pub(crate) enum Connections {
+    /// One pool for the life of the store: PostgreSQL, in-memory SQLite, a pool the application
+    /// built.
+    Pool(SqlPool),
+    /// A SQLite file opened by path: reopened when the file is replaced, refused while missing.
+    #[cfg(feature = "sqlite")]
+    File(Box<crate::sqlite_file::SqliteFile>),
+}
+
+/// One opened database: its pool, whether its users table is known to be up to date, and for
+/// a SQLite file the synchronous read connections next to the pool.
+pub(crate) struct Generation {
+    pub(crate) pool: SqlPool,
+    /// Set once the users table of this database is known to be up to date. Per generation, as
+    /// a replaced SQLite file may hold an older schema.
+    migrated: OnceCell<()>,
+    #[cfg(feature = "sqlite")]
+    pub(crate) readers: Option<crate::sqlite_file::Readers>,
+}
+
+impl Generation {
+    pub(crate) fn new(pool: SqlPool) -> Self {
+        Self {
+            pool,
+            migrated: OnceCell::new(),
+            #[cfg(feature = "sqlite")]
+            readers: None,
+        }
+    }
+
+    #[cfg(feature = "sqlite")]
+    pub(crate) fn with_readers(pool: SqlPool, readers: crate::sqlite_file::Readers) -> Self {
+        Self {
+            readers: Some(readers),
+            ..Self::new(pool)
+        }
+    }
+
+    /// Closes the read connections and the pool, waiting at most `bound` for checked-out
+    /// connections to come back.
+    pub(crate) async fn close(&self, bound: Duration) {
+        #[cfg(feature = "sqlite")]
+        if let Some(readers) = &self.readers {
+            readers.close().await;
+        }
+        // sqlx's `close` can return while a connection handed back during it sits idle, open
+        // until the pool is dropped, and can wait forever on a connection whose return was
+        // lost. For a replaced SQLite file a connection left open would, on its final close,
+        // remove the `-wal` and `-shm` files the new file is by then using: so close again until
+        // none is left, within the bound.
+        let deadline = tokio::time::Instant::now() + bound;
+        loop {
+            let closed = tokio::time::timeout_at(deadline, self.pool.close()).await;
+            if self.pool.size() == 0 {
+                return;
+            }
+            if closed.is_err() || tokio::time::Instant::now() >= deadline {
+                tracing::warn!(
+                    "users database connections still open after {bound:?}: left to close \
+                     when returned"
+                );
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+}
+
 /// What every handle of one store shares.
 struct Shared {
-    settings: Settings,
+    source: Source,
+    acquire_timeout: Duration,
+    query_timeout: Duration,
+    schema: Option<String>,
     backend: Backend,
-    /// Set once the users table is known to be up to date.
-    migrated: OnceCell<()>,
+}
+
+/// The open database, fixed or followed by path.
+enum Source {
+    Fixed(Arc<Generation>),
+    #[cfg(feature = "sqlite")]
+    File(Box<crate::sqlite_file::SqliteFile>),
 }
 
 impl Shared {
+    /// The database to run a call on, with its users table created or brought up to date (once
+    /// per database; a failed attempt is retried by the next call). For a SQLite file this is
+    /// where a replaced or missing file is noticed.
+    async fn ready(&self) -> Result<Arc<Generation>, StoreError> {
+        let generation = match &self.source {
+            Source::Fixed(generation) => generation.clone(),
+            #[cfg(feature = "sqlite")]
+            Source::File(file) => file.current().await?,
+        };
+        if !generation.migrated.initialized() {
+            generation
+                .migrated
+                .get_or_try_init(|| -> Pin<Box<dyn Future<Output = _> + Send + '_>> {
+                    Box::pin(self.migrate(&generation.pool))
+                })
+                .await?;
+        }
+        Ok(generation)
+    }
+
+    /// The pool in use now (for a SQLite file whose generation was closed: that closed pool).
+    fn pool(&self) -> SqlPool {
+        match &self.source {
+            Source::Fixed(generation) => generation.pool.clone(),
+            #[cfg(feature = "sqlite")]
+            Source::File(file) => file.latest().pool.clone(),
+        }
+    }
+
     /// A connection, within the acquire timeout (also enforced here, for pools the application
     /// built with a longer one).
     async fn acquire<DB: Database>(
         &self,
         pool: &Pool<DB>,
     ) -> Result<PoolConnection<DB>, StoreError> {
-        match tokio::time::timeout(self.settings.acquire_timeout, pool.acquire()).await {
+        match tokio::time::timeout(self.acquire_timeout, pool.acquire()).await {
             Ok(Ok(conn)) => Ok(conn),
             Ok(Err(error)) => Err(self.store_error(DbError::Sql(error))),
             Err(_) => Err(StoreError::unavailable(sqlx::Error::PoolTimedOut)),
@@ -166,23 +275,12 @@ impl Shared {
     }
 
     fn store_error(&self, error: DbError) -> StoreError {
-        to_store_error(error, self.backend, self.settings.query_timeout)
+        to_store_error(error, self.backend, self.query_timeout)
     }
 
-    /// Creates or updates the users table, once per store; a failed attempt is retried by the
-    /// next call.
-    async fn ensure_schema(&self) -> Result<(), StoreError> {
-        self.migrated
-            .get_or_try_init(|| -> Pin<Box<dyn Future<Output = _> + Send + '_>> {
-                Box::pin(self.migrate())
-            })
-            .await
-            .map(|_| ())
-    }
-
-    async fn migrate(&self) -> Result<(), StoreError> {
-        let deadline = Some(self.settings.query_timeout);
-        match &self.settings.pool {
+    async fn migrate(&self, pool: &SqlPool) -> Result<(), StoreError> {
+        let deadline = Some(self.query_timeout);
+        match pool {
             #[cfg(feature = "sqlite")]
             SqlPool::Sqlite(pool) => {
                 let mut pooled = self.acquire(pool).await?;
@@ -194,7 +292,7 @@ impl Shared {
             #[cfg(feature = "postgres")]
             SqlPool::Postgres(pool) => {
                 let mut pooled = self.acquire(pool).await?;
-                let schema = self.settings.schema.as_deref();
+                let schema = self.schema.as_deref();
                 let result = self
                     .deadline(
                         deadline,
@@ -231,17 +329,19 @@ impl Shared {
 /// `Debug` shows the backend, pool size and settings, never the URL or a password.
 pub struct SqlStore<U = User> {
     shared: Arc<Shared>,
-    /// `SELECT … FROM users WHERE email_key = $1`, with `U`'s columns.
-    find_sql: Arc<str>,
-    user: PhantomData<fn() -> U>,
+    /// `SELECT … FROM users WHERE email_key IN <a list bound as one parameter>`, with `U`'s
+    /// columns and the key of each row first.
+    find_many_sql: Arc<str>,
+    /// The lookups waiting for the next batched read.
+    reads: Arc<Batcher<U>>,
 }
 
 impl<U> Clone for SqlStore<U> {
     fn clone(&self) -> Self {
         Self {
             shared: self.shared.clone(),
-            find_sql: self.find_sql.clone(),
-            user: PhantomData,
+            find_many_sql: self.find_many_sql.clone(),
+            reads: self.reads.clone(),
         }
     }
 }
@@ -250,11 +350,10 @@ impl<U> fmt::Debug for SqlStore<U> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SqlStore")
             .field("user_type", &std::any::type_name::<U>())
-            .field("pool", &self.shared.settings.pool)
-            .field("acquire_timeout", &self.shared.settings.acquire_timeout)
-            .field("query_timeout", &self.shared.settings.query_timeout)
-            .field("schema", &self.shared.settings.schema)
-            .field("migrated", &self.shared.migrated.initialized())
+            .field("pool", &self.shared.pool())
+            .field("acquire_timeout", &self.shared.acquire_timeout)
+            .field("query_timeout", &self.shared.query_timeout)
+            .field("schema", &self.shared.schema)
             .finish()
     }
 }
@@ -286,25 +385,46 @@ impl SqlStore<User> {
     }
 }
 
+/// The column a batched read selects each row's key under, to hand every lookup its row.
+const BATCH_KEY: &str = "endpoint_auth_batch_key";
+
+/// The most keys one batched read asks for; later lookups wait for the next read.
+const MAX_BATCH: usize = 128;
+
 impl<U: SqlUser> SqlStore<U> {
     pub(crate) fn from_settings(settings: Settings) -> Self {
-        let backend = settings.pool.backend();
+        let (source, backend) = match settings.connections {
+            Connections::Pool(pool) => {
+                let backend = pool.backend();
+                (Source::Fixed(Arc::new(Generation::new(pool))), backend)
+            }
+            #[cfg(feature = "sqlite")]
+            Connections::File(file) => (Source::File(file), Backend::Sqlite),
+        };
         Self::with_shared(Arc::new(Shared {
-            settings,
+            source,
+            acquire_timeout: settings.acquire_timeout,
+            query_timeout: settings.query_timeout,
+            schema: settings.schema,
             backend,
-            migrated: OnceCell::new(),
         }))
     }
 
     fn with_shared(shared: Arc<Shared>) -> Self {
-        let find_sql = format!(
-            "SELECT {} FROM users WHERE email_key = $1",
+        // One parameter whatever the batch size, so the statement is prepared once: a JSON array
+        // for SQLite, a text[] for PostgreSQL.
+        let keys = match shared.backend {
+            Backend::Sqlite => "IN (SELECT value FROM json_each($1))",
+            Backend::Postgres => "= ANY($1)",
+        };
+        let find_many_sql = format!(
+            "SELECT email_key AS {BATCH_KEY}, {} FROM users WHERE email_key {keys}",
             select_list::<U>()
         );
         Self {
             shared,
-            find_sql: find_sql.into(),
-            user: PhantomData,
+            find_many_sql: find_many_sql.into(),
+            reads: Arc::new(Batcher::new()),
         }
     }
 
@@ -315,9 +435,11 @@ impl<U: SqlUser> SqlStore<U> {
         SqlStore::with_shared(self.shared.clone())
     }
 
-    /// The connection pool, for the application's own queries.
-    pub fn pool(&self) -> &SqlPool {
-        &self.shared.settings.pool
+    /// The connection pool in use, for the application's own queries. A store opened on a
+    /// SQLite file by URL replaces its pool when the file is replaced (and closes it while the
+    /// file is missing): take the pool afresh for each use rather than keeping it.
+    pub fn pool(&self) -> SqlPool {
+        self.shared.pool()
     }
 
     /// The kind of database.
@@ -327,7 +449,7 @@ impl<U: SqlUser> SqlStore<U> {
 
     /// The per-statement deadline.
     pub fn query_timeout(&self) -> Duration {
-        self.shared.settings.query_timeout
+        self.shared.query_timeout
     }
 
     /// Creates or updates the users table now, rather than on first use. Call it before running
@@ -336,12 +458,16 @@ impl<U: SqlUser> SqlStore<U> {
     /// # Errors
     /// [`StoreError`] when the database cannot be reached or the migration fails.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        self.shared.ensure_schema().await
+        self.shared.ready().await.map(|_| ())
     }
 
     /// Closes the pool; later calls answer [`StoreError::Unavailable`].
     pub async fn close(&self) {
-        self.shared.settings.pool.close().await;
+        match &self.shared.source {
+            Source::Fixed(generation) => generation.close(self.shared.query_timeout).await,
+            #[cfg(feature = "sqlite")]
+            Source::File(file) => file.close().await,
+        }
     }
 
     fn shared(&self) -> &Shared {
@@ -349,20 +475,117 @@ impl<U: SqlUser> SqlStore<U> {
     }
 
     fn query_deadline(&self) -> Option<Duration> {
-        Some(self.shared.settings.query_timeout)
+        Some(self.shared.query_timeout)
     }
 
+    /// One lookup. Every answer comes from a read that started after the call: a change
+    /// committed before it, by this process or any other, is seen.
     async fn find_record(&self, username: &str) -> Result<Option<UserRecord<U>>, StoreError> {
-        self.shared.ensure_schema().await?;
         let key = email_key(username);
-        let sql: &str = &self.find_sql;
-        with_conn!(self.shared(), self.query_deadline(), |conn| {
-            let row = sqlx::query(sql)
-                .bind(&key)
-                .fetch_optional(&mut *conn)
-                .await?;
-            Ok(row.as_ref().map(read_record::<U, _>).transpose()?)
-        })
+        #[cfg(feature = "sqlite")]
+        if let Some(found) = self.find_direct(&key).await? {
+            return Ok(found);
+        }
+        self.find_batched(key).await
+    }
+
+    /// A SQLite file, standard user type: the synchronous read path, a prepared statement on a
+    /// connection of this process's own, without sqlx's per-query hand-off to a worker thread.
+    /// `None` when it does not apply or cannot answer (busy, a value in a form only sqlx
+    /// decodes): the pool answers then.
+    #[cfg(feature = "sqlite")]
+    async fn find_direct(&self, key: &str) -> Result<Option<Option<UserRecord<U>>>, StoreError> {
+        use std::any::{Any, TypeId};
+
+        if TypeId::of::<U>() != TypeId::of::<User>() {
+            return Ok(None);
+        }
+        let generation = self.shared.ready().await?;
+        let Some(found) = generation.readers.as_ref().and_then(|r| r.find(key)) else {
+            return Ok(None);
+        };
+        let found: Box<dyn Any> = Box::new(found);
+        Ok(found
+            .downcast::<Option<UserRecord<U>>>()
+            .ok()
+            .map(|found| *found))
+    }
+
+    /// Queues the lookup for the next batched read, starting one if none is running.
+    ///
+    /// Lookups that arrive while a read is in flight are answered together by the next one
+    /// (one statement for all their keys), so under load the per-statement cost of the driver
+    /// is shared by the whole batch. That next read starts after they arrived, so none gets an
+    /// answer older than its call.
+    async fn find_batched(&self, key: String) -> Result<Option<UserRecord<U>>, StoreError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        if self.reads.push(key, reply) {
+            tokio::spawn(self.clone().read_batches());
+        }
+        answer
+            .await
+            .unwrap_or_else(|_| Err(StoreError::unavailable(crate::batch::ReadAbandoned)))
+    }
+
+    /// Reads batches until no lookup waits. Runs as its own task, so that a cancelled request
+    /// cannot strand the lookups queued behind it.
+    async fn read_batches(self) {
+        let mut turn = self.reads.turn();
+        while let Some(batch) = turn.next_batch(MAX_BATCH) {
+            let mut keys: Vec<&str> = batch.iter().map(|waiter| waiter.key.as_str()).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            let result = self.fetch_many(&keys).await;
+            for waiter in batch {
+                let answer = match &result {
+                    Ok(found) => Ok(found.get(&waiter.key).cloned()),
+                    Err(error) => Err(error.clone()),
+                };
+                // The caller may have gone (its request was cancelled): nothing to answer.
+                let _ = waiter.reply.send(answer);
+            }
+        }
+    }
+
+    /// The records of `keys` that exist, in one statement.
+    async fn fetch_many(
+        &self,
+        keys: &[&str],
+    ) -> Result<HashMap<String, UserRecord<U>>, StoreError> {
+        let generation = self.shared.ready().await?;
+        let shared = self.shared();
+        let sql: &str = &self.find_many_sql;
+        match &generation.pool {
+            #[cfg(feature = "sqlite")]
+            SqlPool::Sqlite(pool) => {
+                let keys = crate::batch::json_array(keys);
+                let mut pooled = shared.acquire(pool).await?;
+                let result = shared
+                    .deadline(
+                        self.query_deadline(),
+                        Box::pin(async {
+                            let rows = sqlx::query(sql).bind(&keys).fetch_all(&mut *pooled).await?;
+                            keyed_records::<U, _>(&rows)
+                        }),
+                    )
+                    .await;
+                shared.settle(&mut pooled, result)
+            }
+            #[cfg(feature = "postgres")]
+            SqlPool::Postgres(pool) => {
+                let mut pooled = shared.acquire(pool).await?;
+                let result = shared
+                    .deadline(
+                        self.query_deadline(),
+                        Box::pin(async {
+                            let rows = sqlx::query(sql).bind(keys).fetch_all(&mut *pooled).await?;
+                            keyed_records::<U, _>(&rows)
+                        }),
+                    )
+                    .await;
+                shared.settle(&mut pooled, result)
+            }
+        }
     }
 
     async fn reserve(
@@ -371,36 +594,46 @@ impl<U: SqlUser> SqlStore<U> {
         rule: SlotRule,
         now: SystemTime,
     ) -> Result<Option<u32>, StoreError> {
-        self.shared.ensure_schema().await?;
+        let generation = self.shared.ready().await?;
         let key = email_key(login);
         let expires = rule.expired_before().is_some();
         // Unused (the statement reads it only when `expires`), but typed, so bind `now`.
         let expired_before = DbTime(rule.expired_before().unwrap_or(now));
-        let count: Option<i64> = with_conn!(self.shared(), self.query_deadline(), |conn| {
-            Ok(sqlx::query_scalar(RESERVE_FAILURE_SLOT)
-                .bind(&key)
-                .bind(DbTime(now))
-                .bind(i64::from(rule.max_failures()))
-                .bind(expires)
-                .bind(expired_before)
-                .fetch_optional(&mut *conn)
-                .await?)
-        })?;
+        let count: Option<i64> = with_conn!(
+            self.shared(),
+            &generation.pool,
+            self.query_deadline(),
+            |conn| {
+                Ok(sqlx::query_scalar(RESERVE_FAILURE_SLOT)
+                    .bind(&key)
+                    .bind(DbTime(now))
+                    .bind(i64::from(rule.max_failures()))
+                    .bind(expires)
+                    .bind(expired_before)
+                    .fetch_optional(&mut *conn)
+                    .await?)
+            }
+        )?;
         // No row: locked, or no such user.
         Ok(count.map(|n| u32::try_from(n.clamp(0, MAX_FAILURES)).unwrap_or(u32::MAX)))
     }
 
     async fn success(&self, login: &str, now: SystemTime) -> Result<(), StoreError> {
-        self.shared.ensure_schema().await?;
+        let generation = self.shared.ready().await?;
         let key = email_key(login);
-        with_conn!(self.shared(), self.query_deadline(), |conn| {
-            sqlx::query(RECORD_SUCCESS)
-                .bind(&key)
-                .bind(DbTime(now))
-                .execute(&mut *conn)
-                .await?;
-            Ok(())
-        })
+        with_conn!(
+            self.shared(),
+            &generation.pool,
+            self.query_deadline(),
+            |conn| {
+                sqlx::query(RECORD_SUCCESS)
+                    .bind(&key)
+                    .bind(DbTime(now))
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            }
+        )
     }
 
     async fn replace_hash(
@@ -409,17 +642,22 @@ impl<U: SqlUser> SqlStore<U> {
         verified_hash: &str,
         new_hash: &str,
     ) -> Result<bool, StoreError> {
-        self.shared.ensure_schema().await?;
+        let generation = self.shared.ready().await?;
         let key = email_key(login);
-        with_conn!(self.shared(), self.query_deadline(), |conn| {
-            let done = sqlx::query(REPLACE_HASH)
-                .bind(&key)
-                .bind(verified_hash)
-                .bind(new_hash)
-                .execute(&mut *conn)
-                .await?;
-            Ok(done.rows_affected() == 1)
-        })
+        with_conn!(
+            self.shared(),
+            &generation.pool,
+            self.query_deadline(),
+            |conn| {
+                let done = sqlx::query(REPLACE_HASH)
+                    .bind(&key)
+                    .bind(verified_hash)
+                    .bind(new_hash)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+        )
     }
 }
 
@@ -506,18 +744,41 @@ async fn timed<T>(
     }
 }
 
+/// The rows of a batched read, by key.
+fn keyed_records<'r, U, R>(rows: &'r [R]) -> Result<HashMap<String, UserRecord<U>>, DbError>
+where
+    U: SqlUser,
+    R: sqlx::Row,
+    &'r R: Into<crate::row::UserRow<'r>>,
+    &'static str: sqlx::ColumnIndex<R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    DbTime: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    rows.iter()
+        .map(|row| Ok((row.try_get(BATCH_KEY)?, read_record::<U, R>(row)?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(DbError::Sql)
+}
+
 impl SqlStore<User> {
     async fn create(&self, new: NewUser) -> Result<User, AdminError> {
         validate_new_user(&new)?;
-        self.shared.ensure_schema().await?;
+        let generation = self.shared.ready().await?;
         let row = NewRow::new(&new, SystemTime::now());
         let sql = format!("{INSERT} RETURNING {BASE_COLUMNS}");
-        let created = with_conn!(self.shared(), self.query_deadline(), |conn| {
-            let inserted = bind_new_row!(sqlx::query(&sql), row)
-                .fetch_optional(&mut *conn)
-                .await?;
-            Ok(inserted.as_ref().map(read_base).transpose()?)
-        })?;
+        let created = with_conn!(
+            self.shared(),
+            &generation.pool,
+            self.query_deadline(),
+            |conn| {
+                let inserted = bind_new_row!(sqlx::query(&sql), row)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                Ok(inserted.as_ref().map(read_base).transpose()?)
+            }
+        )?;
         // ON CONFLICT (email_key) DO NOTHING inserted nothing: the unique index refused it.
         created
             .map(|base| base.user)
@@ -526,17 +787,22 @@ impl SqlStore<User> {
 
     /// Runs one `UPDATE`/`DELETE` keyed by email; no row touched means no such user.
     async fn update(&self, sql: &str, email: &str, bind: Update<'_>) -> Result<(), AdminError> {
-        self.shared.ensure_schema().await?;
+        let generation = self.shared.ready().await?;
         let key = email_key(email);
-        let affected = with_conn!(self.shared(), self.query_deadline(), |conn| {
-            let query = sqlx::query(sql).bind(&key);
-            let query = match bind {
-                Update::None => query,
-                Update::Flag(flag) => query.bind(flag),
-                Update::Text(text) => query.bind(text),
-            };
-            Ok(query.execute(&mut *conn).await?.rows_affected())
-        })?;
+        let affected = with_conn!(
+            self.shared(),
+            &generation.pool,
+            self.query_deadline(),
+            |conn| {
+                let query = sqlx::query(sql).bind(&key);
+                let query = match bind {
+                    Update::None => query,
+                    Update::Flag(flag) => query.bind(flag),
+                    Update::Text(text) => query.bind(text),
+                };
+                Ok(query.execute(&mut *conn).await?.rows_affected())
+            }
+        )?;
         if affected == 0 {
             Err(AdminError::UnknownUser(email.to_owned()))
         } else {
@@ -546,44 +812,54 @@ impl SqlStore<User> {
 
     async fn get(&self, email: &str) -> Result<User, AdminError> {
         validate_email(email.trim())?;
-        self.shared.ensure_schema().await?;
+        let generation = self.shared.ready().await?;
         let key = email_key(email);
         let sql = format!("SELECT {BASE_COLUMNS} FROM users WHERE email_key = $1");
-        let found = with_conn!(self.shared(), self.query_deadline(), |conn| {
-            let row = sqlx::query(&sql)
-                .bind(&key)
-                .fetch_optional(&mut *conn)
-                .await?;
-            Ok(row.as_ref().map(read_base).transpose()?)
-        })?;
+        let found = with_conn!(
+            self.shared(),
+            &generation.pool,
+            self.query_deadline(),
+            |conn| {
+                let row = sqlx::query(&sql)
+                    .bind(&key)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                Ok(row.as_ref().map(read_base).transpose()?)
+            }
+        )?;
         found
             .map(|base| base.user)
             .ok_or_else(|| AdminError::UnknownUser(email.to_owned()))
     }
 
     async fn list(&self) -> Result<Vec<User>, AdminError> {
-        self.shared.ensure_schema().await?;
+        let generation = self.shared.ready().await?;
         let sql = format!("SELECT {BASE_COLUMNS} FROM users ORDER BY id");
-        let users = with_conn!(self.shared(), self.query_deadline(), |conn| {
-            let rows = sqlx::query(&sql).fetch_all(&mut *conn).await?;
-            let users: Result<Vec<User>, sqlx::Error> = rows
-                .iter()
-                .map(|row| read_base(row).map(|base| base.user))
-                .collect();
-            Ok(users?)
-        })?;
+        let users = with_conn!(
+            self.shared(),
+            &generation.pool,
+            self.query_deadline(),
+            |conn| {
+                let rows = sqlx::query(&sql).fetch_all(&mut *conn).await?;
+                let users: Result<Vec<User>, sqlx::Error> = rows
+                    .iter()
+                    .map(|row| read_base(row).map(|base| base.user))
+                    .collect();
+                Ok(users?)
+            }
+        )?;
         Ok(users)
     }
 
     async fn import(&self, users: Vec<NewUser>) -> Result<usize, AdminError> {
         validate_import(&users)?;
-        self.shared.ensure_schema().await?;
+        let generation = self.shared.ready().await?;
         let now = SystemTime::now();
         let rows: Vec<NewRow<'_>> = users.iter().map(|user| NewRow::new(user, now)).collect();
         let sql = format!("{INSERT} RETURNING id");
-        let deadline = self.shared.settings.query_timeout;
+        let deadline = self.shared.query_timeout;
         // No deadline for the whole import (it grows with the batch); each statement has one.
-        let outcome = with_conn!(self.shared(), None, |conn| {
+        let outcome = with_conn!(self.shared(), &generation.pool, None, |conn| {
             use sqlx::Connection as _;
 
             let mut tx = timed(deadline, conn.begin()).await?;

@@ -59,6 +59,18 @@ async fn concurrent_failures_through_two_instances_are_exact() {
     contract::reservations_through_stores_are_exact(&[one, two], PER_STORE, UNLIMITED).await;
 }
 
+/// Changes committed through another instance are seen by the next lookup, while 32 others run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_through_another_instance_are_seen_by_the_next_find() {
+    let Some(schema) = schema("changes_through_another_instance_are_seen_by_the_next_find") else {
+        return;
+    };
+    let reader = schema.store().await;
+    let writer = schema.store().await;
+    let finds = contract::changes_elsewhere_are_seen_by_the_next_find(reader, writer).await;
+    assert!(finds > 100, "only {finds} finds ran meanwhile");
+}
+
 /// 64 wrong passwords racing through two instances on one database: exactly the limit of 10
 /// slots is granted, so no more than 10 passwords could ever be verified (SPEC §4).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

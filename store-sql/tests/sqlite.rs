@@ -315,3 +315,317 @@ async fn a_missing_custom_column_is_invalid_data_not_a_401() {
         "{error:?}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Changes made elsewhere, a replaced or deleted file, a write-locked database
+
+/// Changes committed through another instance on the file (its own pool, as another process or
+/// the CLI has) are seen by the next lookup, while 32 others run: on the direct read path.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_through_another_instance_are_seen_by_the_next_find() {
+    let dir = TempDir::new();
+    let url = dir.sqlite_url("users.db");
+    let reader = SqlStore::connect(&url).await.unwrap();
+    let writer = SqlStore::connect(&url).await.unwrap();
+    let finds = contract::changes_elsewhere_are_seen_by_the_next_find(reader, writer).await;
+    assert!(finds > 100, "only {finds} finds ran meanwhile");
+}
+
+/// The same on the batched read path, which a store over an application's pool takes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_through_another_instance_are_seen_by_the_next_batched_find() {
+    let dir = TempDir::new();
+    let url = dir.sqlite_url("users.db");
+    let writer = SqlStore::connect(&url).await.unwrap();
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let reader = SqlStore::from_pool(pool);
+    let finds = contract::changes_elsewhere_are_seen_by_the_next_find(reader, writer).await;
+    assert!(finds > 100, "only {finds} finds ran meanwhile");
+}
+
+/// Lookups of many users at once, some twice, some unknown, each answered with its own row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batched_lookups_each_get_their_own_row() {
+    let store = SqlStore::connect("sqlite::memory:").await.unwrap();
+    for i in 0..50 {
+        store
+            .create_user(NewUser::new(format!("U{i}@example.com"), None))
+            .await
+            .unwrap();
+    }
+    let lookups: Vec<_> = (0..400)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let login = format!("u{}@EXAMPLE.com", i % 60);
+                (i % 60, store.find_user(&login).await.unwrap())
+            })
+        })
+        .collect();
+    for lookup in lookups {
+        let (i, found) = lookup.await.unwrap();
+        match found {
+            Some(found) => assert_eq!(found.login, format!("U{i}@example.com")),
+            None => assert!(i >= 50, "user {i} exists"),
+        }
+    }
+}
+
+/// A user file built elsewhere: `alice@example.com` with `password`, enabled or not.
+async fn build_file(
+    dir: &TempDir,
+    name: &str,
+    password: &str,
+    enabled: bool,
+) -> std::path::PathBuf {
+    let store = SqlStore::connect(&dir.sqlite_url(name))
+        .await
+        .expect("a new SQLite file");
+    store
+        .create_user(NewUser::new("alice@example.com", Some(hash(password))).enabled(enabled))
+        .await
+        .expect("create alice");
+    // Self-contained, as a deployed file is: everything checkpointed into the main file.
+    let pool = sqlite_pool(&store).await;
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&pool)
+        .await
+        .expect("checkpoint");
+    store.close().await;
+    dir.path().join(name)
+}
+
+/// 32 tasks looking `alice@example.com` up until told to stop; errors are counted, not fatal.
+fn hammer(
+    store: &SqlStore,
+) -> (
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+    Vec<tokio::task::JoinHandle<()>>,
+) {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let tasks = (0..32)
+        .map(|_| {
+            let (store, stop) = (store.clone(), stop.clone());
+            tokio::spawn(async move {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _ = store.find_user("alice@example.com").await;
+                    tokio::task::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    (stop, tasks)
+}
+
+/// Polls `store` until `done` holds for the lookup of alice; panics after `within`.
+async fn until<F>(store: &SqlStore, within: Duration, what: &str, done: F) -> Duration
+where
+    F: Fn(&Result<Option<endpoint_auth::UserRecord<User>>, endpoint_auth::StoreError>) -> bool,
+{
+    let start = std::time::Instant::now();
+    loop {
+        let found = store.find_user("alice@example.com").await;
+        if done(&found) {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < within,
+            "{what} not seen within {within:?}: {found:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+fn verifies(found: &Option<endpoint_auth::UserRecord<User>>, password: &str) -> bool {
+    found
+        .as_ref()
+        .and_then(|found| found.password_hash.as_deref())
+        .is_some_and(|stored| {
+            contract::policy()
+                .verify(password, stored)
+                .is_ok_and(|verification| verification.matched)
+        })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_renamed_over_the_path_is_served_within_a_second() {
+    let dir = TempDir::new();
+    let path = build_file(&dir, "users.db", "old password", true).await;
+    let store = SqlStore::connect(&dir.sqlite_url("users.db"))
+        .await
+        .unwrap();
+    assert!(verifies(
+        &store.find_user("alice@example.com").await.unwrap(),
+        "old password"
+    ));
+    let (stop, load) = hammer(&store);
+
+    // Disabled, with another password.
+    let next = build_file(&dir, "next.db", "new password", false).await;
+    std::fs::rename(&next, &path).unwrap();
+    let renamed = std::time::Instant::now();
+    until(
+        &store,
+        Duration::from_secs(1),
+        "the replaced file",
+        |found| matches!(found, Ok(Some(found)) if !found.enabled),
+    )
+    .await;
+    // Connections opened on the path before the check noticed may already have answered from
+    // the new file; from one second on, every answer does.
+    tokio::time::sleep(Duration::from_secs(1).saturating_sub(renamed.elapsed())).await;
+    for _ in 0..20 {
+        let found = store.find_user("alice@example.com").await.unwrap();
+        assert!(!found.as_ref().unwrap().enabled, "never the old file again");
+        assert!(verifies(&found, "new password"));
+        assert!(!verifies(&found, "old password"));
+    }
+    // Writes go to the new file too.
+    assert_eq!(
+        store
+            .reserve_failure_slot("alice@example.com", UNLIMITED, contract::at(1))
+            .await
+            .unwrap(),
+        Some(1)
+    );
+    let elsewhere = SqlStore::connect(&dir.sqlite_url("users.db"))
+        .await
+        .unwrap();
+    assert_eq!(
+        elsewhere
+            .get_user("alice@example.com")
+            .await
+            .unwrap()
+            .n_password_failures,
+        1
+    );
+    elsewhere.close().await;
+
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for task in load {
+        task.await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_file_is_unavailable_not_recreated_and_recovered_when_back() {
+    let dir = TempDir::new();
+    let path = build_file(&dir, "users.db", "password", true).await;
+    let store = SqlStore::connect(&dir.sqlite_url("users.db"))
+        .await
+        .unwrap();
+    assert!(store
+        .find_user("alice@example.com")
+        .await
+        .unwrap()
+        .is_some());
+    let (stop, load) = hammer(&store);
+
+    std::fs::remove_file(&path).unwrap();
+    // Until the check notices, a connection opened meanwhile may fail to open it: also a 503.
+    until(&store, Duration::from_secs(1), "the deletion", |found| {
+        matches!(found, Err(error @ endpoint_auth::StoreError::Unavailable(_))
+            if error.to_string().contains("missing"))
+    })
+    .await;
+    let error = store
+        .reserve_failure_slot("alice@example.com", UNLIMITED, contract::at(1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, endpoint_auth::StoreError::Unavailable(_)),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("missing"), "{error}");
+    for _ in 0..6 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            store.find_user("alice@example.com").await.is_err(),
+            "still unavailable"
+        );
+    }
+    assert!(!path.exists(), "never recreated");
+
+    let back = build_file(&dir, "back.db", "password", true).await;
+    std::fs::rename(&back, &path).unwrap();
+    until(
+        &store,
+        Duration::from_secs(1),
+        "the file put back",
+        |found| matches!(found, Ok(Some(_))),
+    )
+    .await;
+    assert_eq!(
+        store
+            .reserve_failure_slot("alice@example.com", UNLIMITED, contract::at(2))
+            .await
+            .unwrap(),
+        Some(1)
+    );
+
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for task in load {
+        task.await.unwrap();
+    }
+}
+
+/// With another connection holding the write lock, reserving a slot fails the same way, after
+/// the busy timeout, for an existing user and for an unknown login probed with
+/// `SlotRule::NONE`: an `UPDATE` that matches no row still takes the write lock, so the answer
+/// does not tell which logins exist.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_locked_database_times_out_alike_for_known_and_unknown_logins() {
+    use sqlx::Connection as _;
+
+    const BUSY: Duration = Duration::from_millis(400);
+    let dir = TempDir::new();
+    let url = dir.sqlite_url("users.db");
+    let store: SqlStore = SqlStoreOptions::new()
+        .query_timeout(BUSY)
+        .connect(&url)
+        .await
+        .unwrap();
+    store
+        .create_user(NewUser::new("alice@example.com", Some(hash(PASSWORD))))
+        .await
+        .unwrap();
+
+    let mut locker = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut locker)
+        .await
+        .unwrap();
+
+    let rule = LockoutPolicy::new().slot_rule(contract::at(10));
+    for (login, rule) in [
+        ("alice@example.com", rule),
+        ("nobody@example.com", endpoint_auth::SlotRule::NONE),
+        ("alice@example.com", endpoint_auth::SlotRule::NONE),
+    ] {
+        let start = std::time::Instant::now();
+        let error = store
+            .reserve_failure_slot(login, rule, contract::at(10))
+            .await
+            .unwrap_err();
+        let took = start.elapsed();
+        assert!(
+            matches!(error, endpoint_auth::StoreError::Timeout(_)),
+            "{login}: {error:?}"
+        );
+        assert!(
+            took >= BUSY * 3 / 4,
+            "{login} with {rule:?} failed after {took:?}, before the busy timeout"
+        );
+        // Reads are not held up by the writer.
+        assert!(store.find_user(login).await.is_ok());
+    }
+
+    sqlx::query("ROLLBACK").execute(&mut locker).await.unwrap();
+    assert_eq!(
+        store
+            .reserve_failure_slot("alice@example.com", rule, contract::at(11))
+            .await
+            .unwrap(),
+        Some(1)
+    );
+}

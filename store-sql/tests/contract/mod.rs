@@ -395,6 +395,95 @@ pub(crate) async fn reservations_through_stores_are_exact<S: UserAdmin + Clone>(
     }
 }
 
+/// Finds hammering `reader` from 32 tasks while `writer` (another instance on the same
+/// database: its own pool, as another process or the CLI has) changes the account; each change,
+/// once committed, is seen by the very next `find_user` through `reader`. Returns how many
+/// background finds ran, so callers can check the load was real.
+pub(crate) async fn changes_elsewhere_are_seen_by_the_next_find<S: UserAdmin + Clone>(
+    reader: S,
+    writer: S,
+) -> u64 {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    const EMAIL: &str = "fresh@example.com";
+    create(&writer, NewUser::new(EMAIL, Some(hash("first")))).await;
+    create(&writer, NewUser::new("other@example.com", None)).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let finds = Arc::new(AtomicU64::new(0));
+    let load: Vec<_> = (0..32)
+        .map(|i| {
+            let (reader, stop, finds) = (reader.clone(), stop.clone(), finds.clone());
+            tokio::spawn(async move {
+                let login = if i % 2 == 0 {
+                    EMAIL
+                } else {
+                    "other@example.com"
+                };
+                while !stop.load(Ordering::Relaxed) {
+                    reader.find_user(login).await.expect("find_user under load");
+                    finds.fetch_add(1, Ordering::Relaxed);
+                    // A store that answers without waiting would otherwise hold the thread.
+                    tokio::task::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    // Let the load build up, so that reads are in flight when each change commits.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    for round in 0..20 {
+        writer.set_enabled(EMAIL, false).await.unwrap();
+        assert!(
+            !record(&reader, EMAIL).await.enabled,
+            "disable, round {round}"
+        );
+        writer.set_enabled(EMAIL, true).await.unwrap();
+        assert!(
+            record(&reader, EMAIL).await.enabled,
+            "enable, round {round}"
+        );
+
+        let new_hash = if round % 2 == 0 {
+            hash("second")
+        } else {
+            hash("first")
+        };
+        writer.set_password_hash(EMAIL, &new_hash).await.unwrap();
+        assert_eq!(
+            stored_hash(&reader, EMAIL).await.as_deref(),
+            Some(new_hash.as_str()),
+            "password change, round {round}"
+        );
+
+        // Lock (failures recorded elsewhere), then unlock.
+        for _ in 0..3 {
+            fail(&writer, EMAIL, at(round)).await;
+        }
+        assert_eq!(
+            record(&reader, EMAIL).await.n_password_failures,
+            3,
+            "lock, round {round}"
+        );
+        writer.unlock(EMAIL).await.unwrap();
+        assert_eq!(
+            record(&reader, EMAIL).await.n_password_failures,
+            0,
+            "unlock, round {round}"
+        );
+    }
+    writer.remove_user(EMAIL).await.unwrap();
+    assert!(reader.find_user(EMAIL).await.unwrap().is_none(), "removal");
+    create(&writer, NewUser::new(EMAIL, None)).await;
+    assert!(reader.find_user(EMAIL).await.unwrap().is_some(), "creation");
+
+    stop.store(true, Ordering::Relaxed);
+    for task in load {
+        task.await.expect("load task");
+    }
+    finds.load(Ordering::Relaxed)
+}
+
 pub(crate) async fn success_resets_failures_and_sets_last_login<S: UserAdmin + Clone>(store: S) {
     create(&store, NewUser::new("carol@example.com", Some(hash("pw")))).await;
     for n in 1..=3 {
