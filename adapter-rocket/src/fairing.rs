@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use endpoint_auth::{Authenticator, Credentials, Rejection};
 use rocket::fairing::{self, Fairing, Info, Kind};
+use rocket::http::Status;
 use rocket::{Build, Ignite, Request, Response, Rocket};
 
 use crate::rejection::{rejection_response, status_of};
@@ -34,8 +35,11 @@ use crate::rejection::{rejection_response, status_of};
 ///   [`BasicCredentials`]. Those guards are [sentinels](rocket::Sentinel): a rocket that mounts a
 ///   route using them without this fairing refuses to launch.
 /// - **on every response** to a request that an endpoint-auth guard refused, while the response
-///   still has the refusal's status, it merges the core's response (status, the core's headers,
-///   body) into whatever catcher answered: rocket's default, or one of yours at any base. See
+///   still has the refusal's status, it sets the core's `WWW-Authenticate` (401) or
+///   `Retry-After` (503, 429). Where rocket's default catcher answered, the body and its
+///   `Content-Type` are the core's too (plain text or JSON, per the authenticator's
+///   [`RefusalFormat`](endpoint_auth::RefusalFormat)); where a catcher of yours answered (for
+///   that status or a default one, at any base), its body and `Content-Type` stay. See
 ///   [How a refusal is answered](crate#how-a-refusal-is-answered).
 ///
 /// One authenticator per user type: attaching a second `BasicAuth<U>` for the same `U` replaces
@@ -87,10 +91,43 @@ impl<U: Clone + Send + Sync + 'static> Fairing for BasicAuth<U> {
         };
         // Only while the response still is the refusal: a handler that received the refusal
         // (through `Result<Guard, AuthRejection>`) and answered otherwise has decided for itself.
-        if response.status() == status_of(&rejection) {
-            response.merge(rejection_response(&rejection));
+        let status = status_of(&rejection);
+        if response.status() != status {
+            return;
+        }
+        let core = rejection_response(&rejection);
+        if has_own_catcher(request, status) {
+            // The application's catcher wrote the body (and its type): keep them, and set the
+            // core's status-bearing headers (challenge, `Retry-After`) over whatever it set.
+            let headers: Vec<(String, String)> = core
+                .headers()
+                .iter()
+                .filter(|header| !header.name().as_str().eq_ignore_ascii_case("Content-Type"))
+                .map(|header| (header.name().as_str().to_owned(), header.value().to_owned()))
+                .collect();
+            for (name, _) in &headers {
+                response.remove_header(name);
+            }
+            for (name, value) in headers {
+                response.adjoin_raw_header(name, value);
+            }
+        } else {
+            // rocket's default catcher answered: the core's response, body included.
+            response.merge(core);
         }
     }
+}
+
+/// Whether the application registered a catcher that rocket picks for `status` on `request`: one
+/// for that status or a default one, at a base that is a prefix of the request's path (any
+/// base). rocket 0.5 tries exactly these before falling back to its own default catcher, which
+/// is not among `catchers()`.
+fn has_own_catcher(request: &Request<'_>, status: Status) -> bool {
+    let path = request.uri().path();
+    request.rocket().catchers().any(|catcher| {
+        catcher.code.is_none_or(|code| code == status.code)
+            && catcher.base.path().segments().prefix_of(path.segments())
+    })
 }
 
 /// The managed authenticator of the user type `U`, under a private type so that only the

@@ -75,14 +75,21 @@
 //! # How a refusal is answered
 //! rocket answers a failing guard with the catcher for its status, and no catcher knows the
 //! challenge. So the guards keep the core's refusal in rocket's request-local cache, and the
-//! [`BasicAuth`] fairing merges the core's response into whatever catcher answered, while that
-//! answer still has the refusal's status: status, the core's headers (challenge or
-//! `Retry-After`, `Content-Type`) and body replace the catcher's; headers the core does not set
-//! (rocket's `Shield`, your catcher's own) stay.
+//! [`BasicAuth`] fairing completes whatever catcher answered, while that answer still has the
+//! refusal's status:
 //!
-//! - You need no catchers, and catchers of your own — a `401` catcher at `/`, at `/api`, a
-//!   default catcher — cannot drop the challenge or change the body of a refusal (SPEC §3: every
-//!   failure answers identically).
+//! - **rocket's default catcher** (you registered none for that status and path): the core's
+//!   response replaces it — status, headers (challenge or `Retry-After`, `Content-Type`) and
+//!   body, plain text or JSON per the authenticator's
+//!   [`refusal_format`](endpoint_auth::AuthenticatorBuilder::refusal_format).
+//! - **a catcher of yours** (for that status or a default catcher, at `/`, at `/api`, any base
+//!   rocket picks): its body and `Content-Type` stay, and the core sets the status-bearing
+//!   headers — `WWW-Authenticate` on a 401, `Retry-After` on a 503 or 429 — over whatever the
+//!   catcher set, so it cannot drop the challenge. Keep its body the same for every refusal:
+//!   SPEC §3 has every failure answer identically.
+//!
+//! Headers the core does not set (rocket's `Shield`, your catcher's own) stay in both cases.
+//!
 //! - A catcher of yours that changes the status (a redirect to a login page, say) is left alone:
 //!   that is a decision, not an accident.
 //! - A `401` that no endpoint-auth guard caused (a guard of your own, a handler answering `401`

@@ -9,17 +9,18 @@ use std::time::SystemTime;
 
 use endpoint_auth::{
     AuditEvent, Authenticator, FailureReason, HashPolicy, MemoryStore, NewUser, PoolConfig,
-    SlotRule, StoreError, StoreFuture, User, UserRecord, UserStore,
+    RefusalFormat, SlotRule, StoreError, StoreFuture, User, UserRecord, UserStore,
 };
 use endpoint_auth_rocket::{
     AuthRejection, AuthUser, BasicAuth, BasicCredentials, ConfirmedUser, Optional,
 };
 use rocket::config::LogLevel;
+use rocket::http::ContentType;
 use rocket::http::{Header, Status};
 use rocket::local::asynchronous::{Client, LocalResponse};
 use rocket::request::{FromRequest, Outcome};
-use rocket::response::Redirect;
-use rocket::{catch, catchers, get, options, routes, Build, Config, Request, Rocket};
+use rocket::response::{Redirect, Responder};
+use rocket::{catch, catchers, get, options, routes, Build, Config, Request, Response, Rocket};
 
 const EMAIL: &str = "user123@gmail.com";
 const PASSWORD: &str = "mySuperS3cretPassw0rd";
@@ -96,6 +97,10 @@ struct Setup {
 }
 
 fn setup(cors_preflight: bool) -> Setup {
+    setup_with(cors_preflight, RefusalFormat::PlainText)
+}
+
+fn setup_with(cors_preflight: bool, format: RefusalFormat) -> Setup {
     let policy = HashPolicy::argon2id(64, 1, 1).expect("cheap argon2 parameters");
     let store = MemoryStore::new();
     let hash = policy.hash(PASSWORD).expect("hashing");
@@ -117,6 +122,7 @@ fn setup(cors_preflight: bool) -> Setup {
     .hash_policy(policy)
     .pool(PoolConfig::new().workers(1))
     .cors_preflight(cors_preflight)
+    .refusal_format(format)
     .audit(move |event: &AuditEvent<'_>| {
         counted.fetch_add(1, Ordering::SeqCst);
         if let AuditEvent::Refused {
@@ -455,33 +461,70 @@ async fn rocket_default_catcher_gets_the_core_response() {
     assert_challenge(response).await;
 }
 
+/// A catcher that sets a challenge of its own, which the core's replaces.
+struct BearerChallenge;
+
+impl<'r> Responder<'r, 'static> for BearerChallenge {
+    fn respond_to(self, _: &'r Request<'_>) -> rocket::response::Result<'static> {
+        let body = "token required";
+        Response::build()
+            .status(Status::Unauthorized)
+            .raw_header("WWW-Authenticate", "Bearer")
+            .header(ContentType::Plain)
+            .sized_body(body.len(), std::io::Cursor::new(body))
+            .ok()
+    }
+}
+
+#[catch(401)]
+fn bearer() -> BearerChallenge {
+    BearerChallenge
+}
+
+/// A catcher's own 401: its body and type, with the core's challenge (once).
+async fn assert_own_401(response: LocalResponse<'_>, content_type: &str, body: &str) {
+    assert_eq!(response.status(), Status::Unauthorized);
+    let headers = response.headers();
+    let challenges: Vec<_> = headers.get("WWW-Authenticate").collect();
+    assert_eq!(challenges, [CHALLENGE]);
+    let content_types: Vec<_> = headers.get("Content-Type").collect();
+    assert_eq!(content_types, [content_type]);
+    assert_eq!(response.into_string().await.as_deref(), Some(body));
+}
+
 #[tokio::test]
-async fn own_catchers_cannot_lose_the_challenge() {
+async fn own_catchers_keep_their_body_and_get_the_challenge() {
     let setup = setup(false);
     let rocket = rocket_with(setup.authenticator)
         .mount("/", routes![protected])
         .mount("/api", routes![confirmed])
+        .mount("/bearer", routes![protected])
         .register("/", catchers![my_unauthorized])
-        .register("/api", catchers![my_default]);
+        .register("/api", catchers![my_default])
+        .register("/bearer", catchers![bearer]);
     let client = client(rocket).await;
 
-    assert_challenge(client.get("/protected").dispatch().await).await;
-    assert_challenge(
-        client
-            .get("/protected")
-            .header(basic(EMAIL, "wrong"))
-            .dispatch()
-            .await,
-    )
-    .await;
-    assert_challenge(
-        client
-            .get("/api/confirmed")
-            .header(basic(UNCONFIRMED, PASSWORD))
-            .dispatch()
-            .await,
-    )
-    .await;
+    // A 401 catcher at `/`, for every reason alike.
+    let html = "text/html; charset=utf-8";
+    let page = "<h1>please log in</h1>";
+    assert_own_401(client.get("/protected").dispatch().await, html, page).await;
+    let wrong = client
+        .get("/protected")
+        .header(basic(EMAIL, "wrong"))
+        .dispatch()
+        .await;
+    assert_own_401(wrong, html, page).await;
+    // A default catcher at `/api` (longer base than the 401 catcher at `/`).
+    let unconfirmed = client
+        .get("/api/confirmed")
+        .header(basic(UNCONFIRMED, PASSWORD))
+        .dispatch()
+        .await;
+    let text = "text/plain; charset=utf-8";
+    assert_own_401(unconfirmed, text, "my default catcher for 401").await;
+    // A catcher's own challenge gives way to the core's.
+    let bearer = client.get("/bearer/protected").dispatch().await;
+    assert_own_401(bearer, text, "token required").await;
 
     // Statuses that are not a refusal still reach the user's catchers untouched.
     let response = client.get("/api/nowhere").dispatch().await;
@@ -490,6 +533,62 @@ async fn own_catchers_cannot_lose_the_challenge() {
         response.into_string().await.as_deref(),
         Some("my default catcher for 404")
     );
+}
+
+#[tokio::test]
+async fn an_outage_through_an_own_catcher_keeps_its_body_with_retry_after() {
+    let setup = setup(false);
+    let rocket = rocket_with(setup.authenticator)
+        .mount("/api", routes![protected])
+        .register("/api", catchers![my_default]);
+    let client = client(rocket).await;
+    setup.down.store(true, Ordering::SeqCst);
+    let response = client
+        .get("/api/protected")
+        .header(basic(EMAIL, PASSWORD))
+        .dispatch()
+        .await;
+    assert_eq!(response.status(), Status::ServiceUnavailable);
+    assert_eq!(response.headers().get_one("Retry-After"), Some("1"));
+    assert_eq!(response.headers().get_one("WWW-Authenticate"), None);
+    assert_eq!(
+        response.into_string().await.as_deref(),
+        Some("my default catcher for 503")
+    );
+}
+
+#[tokio::test]
+async fn json_refusals_fill_only_the_default_catchers_body() {
+    let setup = setup_with(false, RefusalFormat::Json);
+    let rocket = rocket_with(setup.authenticator)
+        .mount("/", routes![protected])
+        .mount("/api", routes![protected])
+        .register("/api", catchers![my_unauthorized]);
+    let client = client(rocket).await;
+
+    // rocket's default catcher: the core's JSON.
+    let response = client.get("/protected").dispatch().await;
+    assert_eq!(response.status(), Status::Unauthorized);
+    assert_eq!(
+        response.headers().get_one("WWW-Authenticate"),
+        Some(CHALLENGE)
+    );
+    assert_eq!(
+        response.headers().get_one("Content-Type"),
+        Some("application/json")
+    );
+    assert_eq!(
+        response.into_string().await.as_deref(),
+        Some(r#"{"error":"unauthorized"}"#)
+    );
+    // A catcher of the application's: its own page.
+    let response = client.get("/api/protected").dispatch().await;
+    assert_own_401(
+        response,
+        "text/html; charset=utf-8",
+        "<h1>please log in</h1>",
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -191,11 +191,16 @@ impl<'r> From<&'r sqlx::postgres::PgRow> for UserRow<'r> {
 pub(crate) const BASE_COLUMNS: &str = "id, email, password_hash, enabled, confirmed_email, \
      signed_up, last_login, n_password_failures, last_password_failure";
 
-/// The select list for `U`: the standard columns, then `U`'s own, quoted.
+/// The select list for `U`: the standard columns, then `U`'s own, quoted and qualified with the
+/// table. Qualified, because SQLite reads an unqualified double-quoted name it does not know as a
+/// string literal: a pooled connection whose schema predates the application's `ALTER TABLE`
+/// prepared the column as that literal, and the lookup failed ("no column found") with a 503. A
+/// qualified unknown name is an error instead, on which SQLite reloads the schema and prepares
+/// again.
 pub(crate) fn select_list<U: SqlUser>() -> String {
     let mut list = BASE_COLUMNS.to_owned();
     for column in U::COLUMNS {
-        list.push_str(", \"");
+        list.push_str(", users.\"");
         list.push_str(&column.replace('"', "\"\""));
         list.push('"');
     }
@@ -284,7 +289,7 @@ mod tests {
         assert_eq!(select_list::<User>(), BASE_COLUMNS);
         assert_eq!(
             select_list::<Odd>(),
-            format!("{BASE_COLUMNS}, \"plan\", \"we\"\"ird\"")
+            format!("{BASE_COLUMNS}, users.\"plan\", users.\"we\"\"ird\"")
         );
     }
 }
