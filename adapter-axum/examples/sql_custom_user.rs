@@ -58,10 +58,8 @@ async fn protected(AuthUser(member): AuthUser<Member>) -> String {
 /// The application's own migration, after the store's: adds `display_name` where missing.
 async fn migrate(store: &SqlStore) -> Result<(), Box<dyn std::error::Error>> {
     store.migrate().await?;
-    let pool = store
-        .pool()
-        .as_sqlite()
-        .ok_or("this example is for SQLite")?;
+    let pool = store.pool();
+    let pool = pool.as_sqlite().ok_or("this example is for SQLite")?;
     let present: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM pragma_table_info('users') WHERE name = 'display_name'",
     )
@@ -89,10 +87,8 @@ pub(crate) async fn app(url: &str) -> Result<Router, Box<dyn std::error::Error>>
         Ok(_) | Err(AdminError::DuplicateUser(_)) => {}
         Err(error) => return Err(error.into()),
     }
-    let pool = store
-        .pool()
-        .as_sqlite()
-        .ok_or("this example is for SQLite")?;
+    let pool = store.pool();
+    let pool = pool.as_sqlite().ok_or("this example is for SQLite")?;
     sqlx::query("UPDATE users SET display_name = ?1 WHERE email_key = ?2")
         .bind(DISPLAY_NAME)
         .bind(login_key(EMAIL))
