@@ -118,7 +118,8 @@ pub enum BuildError {
 pub(crate) struct Users<U> {
     pub(crate) store: Arc<dyn UserStore<User = U>>,
     pub(crate) verifier: Arc<dyn PasswordVerifier>,
-    pub(crate) cache: Arc<VerificationCache<Attempt>>,
+    /// Remembers, per verified password, whether its hash needs upgrading.
+    pub(crate) cache: Arc<VerificationCache<Attempt, bool>>,
     /// A hash of a random password under the current policy: unknown, disabled, unconfirmed and
     /// locked users are verified against it so that they cost what a wrong password costs.
     pub(crate) dummy_hash: String,
@@ -185,14 +186,19 @@ pub(crate) enum Attempt {
 }
 
 impl Attempt {
-    fn matched(&self) -> bool {
-        matches!(
-            self,
+    /// For a right password, whether its hash is outdated: what the cache remembers.
+    fn verified_needs_rehash(&self) -> Option<bool> {
+        match self {
             Attempt::Verified {
-                verification: Verification { matched: true, .. },
+                verification:
+                    Verification {
+                        matched: true,
+                        needs_rehash,
+                    },
                 ..
-            }
-        )
+            } => Some(*needs_rehash),
+            _ => None,
+        }
     }
 }
 
@@ -500,7 +506,7 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
     /// Raises the failure-time floor (SPEC §3) to cover `stored_hash` before any request shows
     /// it — e.g. after importing users whose bcrypt hashes are dearer than the default argon2id:
     /// otherwise the first wrong password tried against one is answered a little later than the
-    /// refusals before it. Stored hashes are noted anyway as their records are read.
+    /// refusals before it. Stored hashes are noted anyway before they are verified.
     pub fn expect_hash(&self, stored_hash: &str) {
         if let Some(users) = &self.inner.users {
             users.floor.note_hash(stored_hash);
@@ -549,16 +555,15 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
                 .await;
         };
         let stored_hash = stored_hash.as_str();
-        users.floor.note_hash(stored_hash);
         let fingerprint =
             users
                 .cache
                 .fingerprint(&record.login, credentials.password(), stored_hash);
         let joined = users.cache.join(fingerprint, now).await;
-        telemetry::cache(matches!(joined, Joined::Cached(())));
+        telemetry::cache(matches!(joined, Joined::Cached(_)));
         let (attempt, led) = match joined {
-            Joined::Cached(()) => {
-                let needs_rehash = users.verifier.needs_rehash(stored_hash);
+            // What the verification found, remembered: a hit parses no hash.
+            Joined::Cached(needs_rehash) => {
                 return self
                     .succeed(
                         users,
@@ -573,6 +578,8 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
             }
             Joined::Shared(attempt) => (attempt, false),
             Joined::Lead(leader) => {
+                // The floor covers this hash's class before it is verified (SPEC §3).
+                users.floor.note_hash(stored_hash);
                 let attempt = self
                     .attempt(
                         users,
@@ -585,7 +592,7 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
                     )
                     .await;
                 if let Some(leader) = leader {
-                    leader.finish(&attempt, attempt.matched().then_some(()), now);
+                    leader.finish(&attempt, attempt.verified_needs_rehash(), now);
                 }
                 (attempt, true)
             }
@@ -753,7 +760,7 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
             &users.dummy_hash,
         );
         let spent = match users.cache.join(fingerprint, refusal.now).await {
-            Joined::Cached(()) => None,
+            Joined::Cached(_) => None,
             Joined::Shared(attempt) => Some(attempt),
             Joined::Lead(leader) => {
                 let attempt = self.dummy_attempt(users, credentials, client).await;
