@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use endpoint_auth::HashPolicy;
 use endpoint_auth_conformance::client::{start, Pending, RawResponse};
+use support::pg::PgDatabase;
 use support::Db;
 
 const DEMO_EMAIL: &str = "user123@gmail.com";
@@ -292,63 +293,6 @@ fn lockout_is_exact_under_200_concurrent_wrong_passwords() {
         let statuses = wrong_passwords(&[&server], 200, 64);
         assert_locked_exactly(db.url(), &statuses, &server);
         server.stop();
-    });
-}
-
-/// A fresh PostgreSQL database for one test, dropped afterwards.
-struct PgDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl PgDatabase {
-    fn create() -> Option<Self> {
-        let Ok(admin_url) = std::env::var("ENDPOINT_AUTH_TEST_POSTGRES_URL") else {
-            eprintln!("!!! SKIPPED: ENDPOINT_AUTH_TEST_POSTGRES_URL is not set; the lockout across two instances on one PostgreSQL did not run");
-            return None;
-        };
-        let nonce = {
-            use std::hash::{BuildHasher, RandomState};
-            RandomState::new().hash_one(Instant::now()) as u32
-        };
-        let name = format!("endpoint_auth_attacks_{}_{nonce}", std::process::id());
-        run_sql(&admin_url, &format!("CREATE DATABASE {name}"));
-        let base = admin_url
-            .rsplit_once('/')
-            .map_or(admin_url.as_str(), |(base, _)| base);
-        let url = format!("{base}/{name}");
-        Some(Self {
-            admin_url,
-            name,
-            url,
-        })
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        run_sql(
-            &self.admin_url,
-            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
-        );
-    }
-}
-
-fn run_sql(url: &str, statement: &str) {
-    use endpoint_auth_sql::sqlx::{Connection, Executor, PgConnection};
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
-    runtime.block_on(async {
-        let mut connection = PgConnection::connect(url)
-            .await
-            .expect("PostgreSQL is reachable");
-        connection
-            .execute(statement)
-            .await
-            .expect("the statement runs");
     });
 }
 
