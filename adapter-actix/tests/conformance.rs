@@ -77,7 +77,11 @@ mod extractors {
         })
     }
 
-    endpoint_auth_conformance::conformance_suite!(start);
+    endpoint_auth_conformance::conformance_suite!(
+        start,
+        endpoint_auth_conformance::Fixture::new,
+        expected_failures: &[("abandoned_request_is_not_verified", super::ACTIX_OUTLIVES_ITS_CLIENT)]
+    );
 }
 
 /// Per resource: `/protected` and `/confirmed` behind `AuthenticateUsers`, handlers reading the
@@ -111,5 +115,16 @@ mod middleware {
         })
     }
 
-    endpoint_auth_conformance::conformance_suite!(start);
+    endpoint_auth_conformance::conformance_suite!(
+        start,
+        endpoint_auth_conformance::Fixture::new,
+        expected_failures: &[("abandoned_request_is_not_verified", super::ACTIX_OUTLIVES_ITS_CLIENT)]
+    );
 }
+
+/// Why actix-web's own server fails SPEC §5's "a request whose client has gone away is dropped
+/// from the queue": its HTTP/1 dispatcher keeps polling a handler whose client has closed the
+/// connection, so nothing drops the wait for verification. Servers that run actix's service
+/// on a connection loop that drops requests of vanished clients pass.
+const ACTIX_OUTLIVES_ITS_CLIENT: &str = "actix-web keeps running a handler whose client has gone \
+    away, so its wait for verification is never dropped";

@@ -90,5 +90,14 @@ mod actix {
         super::start(Framework::Actix, authenticator)
     }
 
-    endpoint_auth_conformance::conformance_suite!(start, sqlite_fixture);
+    // actix-web runs its own server, which keeps running a handler whose client has gone away.
+    endpoint_auth_conformance::conformance_suite!(
+        start,
+        sqlite_fixture,
+        expected_failures: &[(
+            "abandoned_request_is_not_verified",
+            "actix-web keeps running a handler whose client has gone away, so its wait for \
+             verification is never dropped"
+        )]
+    );
 }
