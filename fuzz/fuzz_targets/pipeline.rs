@@ -25,10 +25,10 @@ use std::time::{Duration, SystemTime};
 use endpoint_auth::http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use endpoint_auth::http::StatusCode;
 use endpoint_auth::{
-    login_key, parse_authorization, to_nfc, AuthOutcome, Authenticator, Clock, HashPolicy,
-    LockoutPolicy, MemoryStore, NewUser, ParseOptions, PoolConfig, RejectionResponse, Requirements,
-    User, UserStore, REJECTION_CONTENT_TYPE, TOO_MANY_REQUESTS_BODY, UNAUTHORIZED_BODY,
-    UNAVAILABLE_BODY,
+    login_key, parse_authorization, to_nfc, AuthOutcome, Authenticator, ClientAddress, Clock,
+    HashPolicy, LockoutPolicy, MemoryStore, NewUser, ParseOptions, PoolConfig, RejectionResponse,
+    Requirements, User, UserStore, REJECTION_CONTENT_TYPE, TOO_MANY_REQUESTS_BODY,
+    UNAUTHORIZED_BODY, UNAVAILABLE_BODY,
 };
 use endpoint_auth_fuzz::split_fields;
 use libfuzzer_sys::fuzz_target;
@@ -43,7 +43,8 @@ fn authenticate(
     fields: &[&[u8]],
     requirements: Requirements,
 ) -> Decision {
-    match pollster::block_on(auth.authenticate_user(fields.iter().copied(), requirements)) {
+    let client = ClientAddress::new([127, 0, 0, 1].into());
+    match pollster::block_on(auth.authenticate_user(fields.iter().copied(), client, requirements)) {
         AuthOutcome::User(user) => Ok(user),
         AuthOutcome::Rejected(rejection) => Err(rejection.response()),
         other => panic!("authenticate_user yielded neither a user nor a rejection: {other:?}"),

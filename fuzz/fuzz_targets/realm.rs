@@ -12,9 +12,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let name = String::from_utf8_lossy(data).into_owned();
-    let refused = name
-        .chars()
-        .any(|c| is_c0_or_del(c) || is_c1(c));
+    let refused = name.chars().any(|c| is_c0_or_del(c) || is_c1(c));
     match Realm::new(name.clone()) {
         Err(RealmError::ControlCharacter { realm }) => {
             assert!(

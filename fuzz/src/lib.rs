@@ -50,9 +50,7 @@ pub fn forbidden_in_username(username: &str) -> Option<char> {
 
 /// The first character of `password` that SPEC §1.8 forbids: C0, DEL and C1.
 pub fn forbidden_in_password(password: &str) -> Option<char> {
-    password
-        .chars()
-        .find(|&c| is_c0_or_del(c) || is_c1(c))
+    password.chars().find(|&c| is_c0_or_del(c) || is_c1(c))
 }
 
 /// What SPEC §1 says one field value (already within the length limit) carries: the NFC
