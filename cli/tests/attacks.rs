@@ -634,3 +634,79 @@ fn a_write_locked_database_answers_unknown_and_real_users_alike() {
         );
     });
 }
+
+// 6. The users file replaced, deleted and put back under a running server.
+
+/// A users file built beside the server's, as an operator prebuilds one: the demo user, enabled
+/// or not. The CLI exits before this returns, so the file is checkpointed (no `-wal` beside it).
+fn prebuilt_users_file(dir: &std::path::Path, name: &str, enabled: bool) -> std::path::PathBuf {
+    let path = dir.join(name);
+    let url = format!("sqlite://{}", path.display());
+    let mut args = vec!["users", "add", DEMO_EMAIL, "--password-stdin", "--db", &url];
+    if !enabled {
+        args.push("--disabled");
+    }
+    let out = support::endpoint_auth(&args, Some(DEMO_PASSWORD), &[]);
+    assert!(out.status.success(), "users add: {out:?}");
+    path
+}
+
+/// Logs the demo user in until `wanted` answers, for at most `within`; the time it took.
+fn answered_within(server: &Server, wanted: u16, within: Duration) -> Duration {
+    let started = Instant::now();
+    loop {
+        let response = server
+            .login(ATTACKER, DEMO_EMAIL.as_bytes(), DEMO_PASSWORD.as_bytes())
+            .response()
+            .unwrap_or_else(|e| panic!("{}: {e}", server.framework));
+        if response.status == wanted {
+            if wanted == 503 {
+                assert!(
+                    response.header("retry-after").is_some(),
+                    "{}: a 503 needs Retry-After: {}",
+                    server.framework,
+                    describe(&response)
+                );
+            }
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < within,
+            "{}: still {} after {within:?}, expected {wanted}",
+            server.framework,
+            describe(&response)
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_users_file_replaced_deleted_and_put_back_under_a_running_server() {
+    on_every_framework(|framework| {
+        let db = Db::sqlite();
+        let live = db.dir().join("users.db");
+        let server = Server::start(framework, db.url());
+        answered_within(&server, 200, Duration::from_secs(5));
+        // Deployed by an atomic rename: the demo user is disabled in the new file.
+        let disabled = prebuilt_users_file(db.dir(), "disabled.db", false);
+        std::fs::rename(&disabled, &live).expect("renaming the new file into place");
+        let took = answered_within(&server, 401, Duration::from_secs(3));
+        assert!(
+            took < Duration::from_millis(1500),
+            "{framework}: the new file took {took:?}"
+        );
+        // Deleted: the store cannot answer, and must not recreate an empty file.
+        std::fs::remove_file(&live).expect("deleting the users file");
+        let took = answered_within(&server, 503, Duration::from_secs(3));
+        assert!(
+            took < Duration::from_millis(1500),
+            "{framework}: the deletion took {took:?}"
+        );
+        assert!(!live.exists(), "{framework}: the users file was recreated");
+        // Put back (with the user enabled): the server recovers by itself.
+        let enabled = prebuilt_users_file(db.dir(), "enabled.db", true);
+        std::fs::rename(&enabled, &live).expect("putting a users file back");
+        answered_within(&server, 200, Duration::from_secs(3));
+        server.stop();
+    });
+}

@@ -272,10 +272,31 @@ impl SqliteFile {
                     // The file was deleted and is back: the old one must be closed first too.
                     let _ = closing.await;
                 }
+                // A `-wal` or `-shm` still at the path is the old file's (a closing connection
+                // could not remove it): read through it, the new file would show the old file's
+                // last writes. A file is deployed checkpointed, without one of its own.
+                self.remove_leftover_journal();
                 tracing::info!(path = %self.path.display(), "the SQLite users file was replaced: reopened");
                 let fresh = Self::generation(&self.path, &self.connect, &self.pool);
                 self.set(Some(found), Status::Open, Some(Arc::new(fresh)));
                 self.answer()
+            }
+        }
+    }
+
+    /// Removes the write-ahead log and its index left at the path by a file that was replaced.
+    fn remove_leftover_journal(&self) {
+        for suffix in ["-wal", "-shm"] {
+            let mut leftover = self.path.clone().into_os_string();
+            leftover.push(suffix);
+            match std::fs::remove_file(&leftover) {
+                Ok(()) => {
+                    tracing::info!(path = ?leftover, "removed the replaced SQLite file's journal");
+                }
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                Err(error) => {
+                    tracing::warn!(path = ?leftover, %error, "could not remove the replaced SQLite file's journal");
+                }
             }
         }
     }
