@@ -422,6 +422,11 @@ fn rocket_login_prompt_in_a_browser() {
     log_in_with_a_browser("rocket", None);
 }
 
+#[test]
+fn actix_login_prompt_in_a_browser() {
+    log_in_with_a_browser("actix", None);
+}
+
 /// A realm that needs escaping in the challenge and is not ASCII.
 const UNUSUAL_REALM: &str = r#"Zoë's "staff" \ area"#;
 
@@ -438,6 +443,11 @@ fn warp_unusual_realm_in_a_browser() {
 #[test]
 fn rocket_unusual_realm_in_a_browser() {
     log_in_with_a_browser("rocket", Some(UNUSUAL_REALM));
+}
+
+#[test]
+fn actix_unusual_realm_in_a_browser() {
+    log_in_with_a_browser("actix", Some(UNUSUAL_REALM));
 }
 
 #[test]
