@@ -3,8 +3,6 @@
 
 mod support;
 
-use std::process::Command;
-
 use support::proxy::{Proxy, Upstream};
 use support::server::Server;
 use support::Db;
@@ -12,27 +10,10 @@ use support::Db;
 const EMAIL: &str = "user123@gmail.com";
 const PASSWORD: &str = "mySuperS3cretPassw0rd";
 const CHALLENGE: &str = r#"www-authenticate: basic realm="endpoint-auth", charset="utf-8""#;
-
 /// Runs curl; returns (status code, lower-cased headers, body).
 fn curl(args: &[&str]) -> (u16, String, String) {
-    let out = Command::new("curl")
-        .args(["--silent", "--show-error", "--max-time", "30", "--include"])
-        .args(args)
-        .output()
-        .expect("curl is installed (.ci/run installs it)");
-    assert!(
-        out.status.success(),
-        "curl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).expect("UTF-8 response");
-    let (head, body) = text.split_once("\r\n\r\n").expect("headers and body");
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("a status line");
-    (status, head.to_ascii_lowercase(), body.to_owned())
+    let (status, head, body) = support::curl(args);
+    (status, head.to_ascii_lowercase(), body)
 }
 
 fn forward_auth_server(db: &Db) -> Server {

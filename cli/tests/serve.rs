@@ -3,36 +3,12 @@
 
 mod support;
 
-use std::process::Command;
-
 use support::pg::PgDatabase;
 use support::server::Server;
-use support::Db;
+use support::{curl, Db};
 
 const EMAIL: &str = "user123@gmail.com";
 const PASSWORD: &str = "mySuperS3cretPassw0rd";
-
-/// Runs curl; returns (status code, headers, body).
-fn curl(args: &[&str]) -> (u16, String, String) {
-    let out = Command::new("curl")
-        .args(["--silent", "--show-error", "--max-time", "30", "--include"])
-        .args(args)
-        .output()
-        .expect("curl is installed (.ci/run installs it)");
-    assert!(
-        out.status.success(),
-        "curl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).expect("UTF-8 response");
-    let (head, body) = text.split_once("\r\n\r\n").expect("headers and body");
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("a status line");
-    (status, head.to_owned(), body.to_owned())
-}
 
 fn exercise(framework: &str, db: &str) {
     let server = Server::start(framework, db);

@@ -6,7 +6,6 @@ mod support;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
@@ -49,25 +48,9 @@ impl Certificate {
         self.key.to_str().expect("a UTF-8 path")
     }
 }
-
 /// Runs curl; returns (status code, lower-cased headers, body), or curl's error.
 fn curl(args: &[&str]) -> Result<(u16, String, String), String> {
-    let out = Command::new("curl")
-        .args(["--silent", "--show-error", "--max-time", "20", "--include"])
-        .args(args)
-        .output()
-        .expect("curl is installed (.ci/run installs it)");
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-    }
-    let text = String::from_utf8(out.stdout).expect("UTF-8 response");
-    let (head, body) = text.split_once("\r\n\r\n").expect("headers and body");
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("a status line");
-    Ok((status, head.to_ascii_lowercase(), body.to_owned()))
+    support::try_curl(args).map(|(status, head, body)| (status, head.to_ascii_lowercase(), body))
 }
 
 #[test]

@@ -15,6 +15,35 @@ use endpoint_auth::UserStore;
 use endpoint_auth_sql::SqlStore;
 
 /// Runs the binary with `args`, feeding `stdin` (or nothing: stdin closed) and extra `env`.
+/// Runs curl with `--include`; returns the status code, the response head as sent, and the
+/// body, or curl's error.
+pub fn try_curl(args: &[&str]) -> Result<(u16, String, String), String> {
+    let out = Command::new("curl")
+        .args(["--silent", "--show-error", "--max-time", "30", "--include"])
+        .args(args)
+        .output()
+        .expect("curl is installed (.ci/run installs it)");
+    if !out.status.success() {
+        return Err(format!(
+            "curl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let text = String::from_utf8(out.stdout).expect("UTF-8 response");
+    let (head, body) = text.split_once("\r\n\r\n").expect("headers and body");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("a status line");
+    Ok((status, head.to_owned(), body.to_owned()))
+}
+
+/// [`try_curl`], which must succeed.
+pub fn curl(args: &[&str]) -> (u16, String, String) {
+    try_curl(args).unwrap_or_else(|error| panic!("{error}"))
+}
+
 pub fn endpoint_auth(args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_endpoint-auth"));
     command
