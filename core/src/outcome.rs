@@ -217,7 +217,26 @@ impl fmt::Display for Rejection {
     }
 }
 
-impl std::error::Error for Rejection {}
+/// The chain goes on to what caused the refusal, where something did: a malformed header, an
+/// unusable stored hash, a store or verifier that could not answer. For logs only: none of it
+/// reaches the response.
+impl std::error::Error for Rejection {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            RejectionKind::Unauthorized(FailureReason::BadHeader(error)) => Some(error),
+            RejectionKind::Unauthorized(FailureReason::UnusableHash(error)) => Some(error),
+            RejectionKind::Unavailable {
+                reason: UnavailableReason::Store(error),
+                ..
+            } => Some(error),
+            RejectionKind::Unavailable {
+                reason: UnavailableReason::Verifier(error),
+                ..
+            } => Some(error),
+            _ => None,
+        }
+    }
+}
 
 /// The body of every 401.
 pub const UNAUTHORIZED_BODY: &str = "Unauthorized";
@@ -448,6 +467,25 @@ mod tests {
             .expect(body);
         let (key, value) = inner.split_once("\":\"").expect(body);
         [(key.to_owned(), value.to_owned())].into_iter().collect()
+    }
+
+    #[test]
+    fn the_error_chain_reaches_the_cause() {
+        use std::error::Error as _;
+        let bad_header =
+            Rejection::unauthorized(challenge(), FailureReason::BadHeader(ParseError::Missing));
+        assert_eq!(
+            bad_header.source().map(ToString::to_string),
+            Some(ParseError::Missing.to_string())
+        );
+        let store = Rejection::unavailable(
+            challenge(),
+            UnavailableReason::Store(StoreError::Timeout(Duration::from_secs(2))),
+            Duration::from_secs(1),
+        );
+        assert!(store.source().unwrap().to_string().contains("did not answer"));
+        let wrong = Rejection::unauthorized(challenge(), FailureReason::WrongPassword);
+        assert!(wrong.source().is_none());
     }
 
     #[test]
