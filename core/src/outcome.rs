@@ -483,7 +483,11 @@ mod tests {
             UnavailableReason::Store(StoreError::Timeout(Duration::from_secs(2))),
             Duration::from_secs(1),
         );
-        assert!(store.source().unwrap().to_string().contains("did not answer"));
+        assert!(store
+            .source()
+            .unwrap()
+            .to_string()
+            .contains("did not answer"));
         let wrong = Rejection::unauthorized(challenge(), FailureReason::WrongPassword);
         assert!(wrong.source().is_none());
     }

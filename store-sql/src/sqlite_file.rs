@@ -30,6 +30,19 @@ struct Identity {
     inode: u64,
 }
 
+/// The identities of the files this process has open (Linux: through `/proc/self/fd`; empty
+/// elsewhere).
+fn files_this_process_holds() -> Vec<Identity> {
+    let Ok(entries) = std::fs::read_dir("/proc/self/fd") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|entry| std::fs::metadata(entry.path()).ok())
+        .map(|metadata| identity_of(&metadata))
+        .collect()
+}
+
 /// The identity of the file at `path`, `None` when there is none.
 fn identity(path: &Path) -> std::io::Result<Option<Identity>> {
     match std::fs::metadata(path) {
@@ -131,7 +144,13 @@ pub(crate) struct SqliteFile {
     /// How long closing a generation waits for its connections: the query timeout, which
     /// bounds every statement.
     close_bound: Duration,
+    /// The `-wal` and `-shm` files the open generation was last seen using, so that only those
+    /// are removed when the file is replaced — never another process's journal of the new file.
+    journal: Mutex<[Option<Identity>; 2]>,
 }
+
+/// The suffixes of SQLite's write-ahead log and its index.
+const JOURNAL_SUFFIXES: [&str; 2] = ["-wal", "-shm"];
 
 impl SqliteFile {
     /// Follows the file `connect` names; `connect` must not create it.
@@ -156,6 +175,7 @@ impl SqliteFile {
             checking: tokio::sync::Mutex::new(()),
             closing: Mutex::new(None),
             close_bound,
+            journal: Mutex::new([None, None]),
         }
     }
 
@@ -257,12 +277,18 @@ impl SqliteFile {
                 self.set(Some(found), Status::Open, None);
                 self.answer()
             }
-            (Status::Open, Some(found)) if Some(found) == open_identity => self.answer(),
+            (Status::Open, Some(found)) if Some(found) == open_identity => {
+                self.note_journal();
+                self.answer()
+            }
             (_, Some(found)) => {
                 // Replaced (or back after being deleted). Everything open on the old file is
                 // closed first: its last connection checkpoints the old write-ahead log into the
                 // old file and removes the `-wal` and `-shm` files at the path, which the new
                 // file would otherwise be read through.
+                // Which journal files at the path are the old file's, asked while its
+                // connections still hold them open.
+                let stale = self.journal_in_use();
                 if status == Status::Open {
                     let old = self.set(None, Status::Missing, None);
                     old.close(self.close_bound).await;
@@ -272,10 +298,10 @@ impl SqliteFile {
                     // The file was deleted and is back: the old one must be closed first too.
                     let _ = closing.await;
                 }
-                // A `-wal` or `-shm` still at the path is the old file's (a closing connection
-                // could not remove it): read through it, the new file would show the old file's
-                // last writes. A file is deployed checkpointed, without one of its own.
-                self.remove_leftover_journal();
+                // A `-wal` or `-shm` of the old file still at the path (a closing connection could
+                // not remove it): read through it, the new file would show the old file's last
+                // writes. A file is deployed checkpointed, without one of its own.
+                self.remove_leftover_journal(stale);
                 tracing::info!(path = %self.path.display(), "the SQLite users file was replaced: reopened");
                 let fresh = Self::generation(&self.path, &self.connect, &self.pool);
                 self.set(Some(found), Status::Open, Some(Arc::new(fresh)));
@@ -284,19 +310,54 @@ impl SqliteFile {
         }
     }
 
-    /// Removes the write-ahead log and its index left at the path by a file that was replaced.
-    fn remove_leftover_journal(&self) {
-        for suffix in ["-wal", "-shm"] {
-            let mut leftover = self.path.clone().into_os_string();
-            leftover.push(suffix);
-            match std::fs::remove_file(&leftover) {
-                Ok(()) => {
-                    tracing::info!(path = ?leftover, "removed the replaced SQLite file's journal");
+    fn journal_path(&self, suffix: &str) -> PathBuf {
+        let mut path = self.path.clone().into_os_string();
+        path.push(suffix);
+        PathBuf::from(path)
+    }
+
+    /// Remembers which journal files the open generation uses.
+    fn note_journal(&self) {
+        let seen =
+            JOURNAL_SUFFIXES.map(|suffix| identity(&self.journal_path(suffix)).ok().flatten());
+        *self.journal.lock().unwrap_or_else(PoisonError::into_inner) = seen;
+    }
+
+    /// The journal files at the path that belong to the open file: those the last check saw it
+    /// use, or (Linux) those this process holds open — never a journal another process made for
+    /// a new file.
+    fn journal_in_use(&self) -> [Option<Identity>; 2] {
+        let noted =
+            std::mem::take(&mut *self.journal.lock().unwrap_or_else(PoisonError::into_inner));
+        let held = files_this_process_holds();
+        let mut stale = [None, None];
+        for ((slot, suffix), noted) in stale.iter_mut().zip(JOURNAL_SUFFIXES).zip(noted) {
+            if let Ok(Some(found)) = identity(&self.journal_path(suffix)) {
+                if Some(found) == noted || held.contains(&found) {
+                    *slot = Some(found);
                 }
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-                Err(error) => {
-                    tracing::warn!(path = ?leftover, %error, "could not remove the replaced SQLite file's journal");
+            }
+        }
+        stale
+    }
+
+    /// Removes the journal files `stale` names, if they are still at the path.
+    fn remove_leftover_journal(&self, stale: [Option<Identity>; 2]) {
+        for (suffix, stale) in JOURNAL_SUFFIXES.into_iter().zip(stale) {
+            let leftover = self.journal_path(suffix);
+            match identity(&leftover) {
+                Ok(Some(found)) if Some(found) == stale => match std::fs::remove_file(&leftover) {
+                    Ok(()) => {
+                        tracing::info!(path = %leftover.display(), "removed the replaced SQLite file's journal")
+                    }
+                    Err(error) => {
+                        tracing::warn!(path = %leftover.display(), %error, "could not remove the replaced SQLite file's journal")
+                    }
+                },
+                Ok(Some(_)) => {
+                    tracing::debug!(path = %leftover.display(), "kept a journal the replaced file did not use")
                 }
+                Ok(None) | Err(_) => {}
             }
         }
     }
