@@ -6,11 +6,9 @@
 mod support;
 
 use std::collections::{BTreeMap, VecDeque};
-use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -36,63 +34,20 @@ fn heavy() -> MutexGuard<'static, ()> {
     HEAVY.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// A running `endpoint-auth serve --demo`; killed (by its PID) if a test fails before stopping
-/// it.
+/// A running `endpoint-auth serve --demo` (the shared test support's, killed by its PID if a
+/// test fails before stopping it), with its socket address and framework at hand.
 struct Server {
-    child: Option<Child>,
+    inner: support::server::Server,
     addr: SocketAddr,
     framework: &'static str,
 }
 
 impl Server {
     fn start(framework: &'static str, db: &str) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_endpoint-auth"))
-            .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
-            .args(["--framework", framework, "--db", db])
-            .env_remove("ENDPOINT_AUTH_DB")
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the endpoint-auth binary starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (lines_tx, lines) = mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if lines_tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        // Drain the log (an access-log line per request) so the server never blocks on it.
-        let stderr = child.stderr.take().expect("piped stderr");
-        thread::spawn(move || {
-            let _ = std::io::copy(&mut BufReader::new(stderr), &mut std::io::sink());
-        });
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let addr = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match lines.recv_timeout(left) {
-                Ok(line) => {
-                    if let Some(rest) = line.strip_prefix("endpoint-auth serving http://") {
-                        break rest
-                            .split_whitespace()
-                            .next()
-                            .and_then(|addr| addr.parse().ok())
-                            .expect("a socket address");
-                    }
-                }
-                Err(_) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    panic!("serve --framework {framework} did not start");
-                }
-            }
-        };
-        // Keep draining stdout so the server never blocks on a full pipe.
-        thread::spawn(move || while lines.recv().is_ok() {});
+        let inner = support::server::Server::start(framework, db);
+        let addr = inner.addr().parse().expect("a socket address");
         Self {
-            child: Some(child),
+            inner,
             addr,
             framework,
         }
@@ -111,31 +66,8 @@ impl Server {
     }
 
     /// SIGTERM, then the server must be gone within 30 s.
-    fn stop(mut self) {
-        let Some(mut child) = self.child.take() else {
-            return;
-        };
-        let _ = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while child.try_wait().ok().flatten().is_none() {
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("{}: the server did not stop within 30 s", self.framework);
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(child) = &mut self.child {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+    fn stop(self) {
+        self.inner.stop();
     }
 }
 

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 pub struct Server {
     child: Option<Child>,
     base: String,
-    stderr: mpsc::Receiver<String>,
+    /// Behind a mutex so that tests can share the server across threads.
+    stderr: std::sync::Mutex<mpsc::Receiver<String>>,
 }
 
 impl Server {
@@ -123,7 +124,7 @@ impl Server {
         Self {
             child: Some(child),
             base,
-            stderr,
+            stderr: std::sync::Mutex::new(stderr),
         }
     }
 
@@ -164,6 +165,8 @@ impl Server {
         };
         let log = self
             .stderr
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .recv_timeout(Duration::from_secs(10))
             .unwrap_or_default();
         (status, log)
