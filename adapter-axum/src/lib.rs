@@ -56,7 +56,9 @@
 //! # let _ = app;
 //! # Ok(())
 //! # }
-//! // Then, e.g.: axum::serve(tokio::net::TcpListener::bind("127.0.0.1:8080").await?, app).await?
+//! // Then serve it with the socket peer recorded, which fair admission shares verification by
+//! // (without it every request counts as one unknown client):
+//! // axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
 //! ```
 //!
 //! `cargo run -p endpoint-auth-axum --example seed` serves these two routes; try it with

@@ -15,8 +15,8 @@
 //! `Retry-After`, never a 401.
 //!
 //! This crate is the core. Pick the adapter for your framework (`endpoint-auth-axum`,
-//! `endpoint-auth-warp`, `endpoint-auth-rocket`) and a users store (`endpoint-auth-sql` for
-//! SQLite or PostgreSQL, or [`MemoryStore`]).
+//! `endpoint-auth-warp`, `endpoint-auth-rocket`, `endpoint-auth-actix`) and a users store
+//! (`endpoint-auth-sql` for SQLite or PostgreSQL, or [`MemoryStore`]).
 //!
 //! ```text
 //!   Authorization header value(s), as bytes          (from any framework's request type)
