@@ -69,7 +69,7 @@ impl<U: Clone> Future for SharedDecision<U> {
         let Poll::Ready(outcome) = Pin::new(future).poll(&mut Context::from_waker(&waker)) else {
             return Poll::Pending;
         };
-        let decision = outcome.into_user();
+        let decision = outcome;
         *state = State::Decided(decision.clone());
         drop(state);
         waiting.wake_by_ref();
@@ -175,9 +175,7 @@ where
     if let Some(CredentialsDecision(decision)) = request.extensions().get() {
         return decision.clone();
     }
-    let decision = authenticator
-        .require_credentials(authorization(request))
-        .into_credentials();
+    let decision = authenticator.require_credentials(authorization(request));
     request
         .extensions_mut()
         .insert(CredentialsDecision(decision.clone()));

@@ -90,7 +90,7 @@ pub struct BasicCredentials<U = User> {
 
 /// The optional form of an extractor here (`Optional<AuthUser<U>>`,
 /// `Optional<ConfirmedUser<U>>`, `Optional<BasicCredentials<U>>`): `None` when the request has
-/// **no** `Authorization` field (the core's [`is_anonymous`](endpoint_auth::is_anonymous)), and
+/// **no** `Authorization` field (the core's [`is_anonymous`](endpoint_auth::credentials::is_anonymous)), and
 /// the core is not asked then. A request that carries one is extracted as usual, and a refusal
 /// is still answered: 401 for a wrong password or a malformed header (a mistyped password is
 /// never served as anonymous), 503 while the store is down.
@@ -272,7 +272,7 @@ where
     type Future = ExtractFuture<Self>;
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        if endpoint_auth::is_anonymous(cache::authorization(request)) {
+        if endpoint_auth::credentials::is_anonymous(cache::authorization(request)) {
             return Box::pin(ready(Ok(Self(None))));
         }
         let extracting = T::from_request(request, payload);

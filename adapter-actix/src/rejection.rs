@@ -6,7 +6,10 @@ use std::fmt;
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use endpoint_auth::{Rejection, RejectionKind, RejectionResponse};
+use endpoint_auth::{
+    rejection::{RejectionKind, RejectionResponse},
+    Rejection,
+};
 
 /// The error of [`AuthUser`](crate::AuthUser), [`ConfirmedUser`](crate::ConfirmedUser),
 /// [`BasicCredentials`](crate::BasicCredentials) and [`Optional`](crate::Optional), and what
@@ -183,10 +186,9 @@ fn to_map(headers: &[(HeaderName, HeaderValue)]) -> HeaderMap {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
 
     use actix_web::body::to_bytes;
-    use endpoint_auth::{Authenticator, FailureReason, NoUser};
+    use endpoint_auth::{rejection::FailureReason, Authenticator, NoUser};
 
     use super::*;
 
@@ -237,10 +239,16 @@ mod tests {
     #[actix_web::test]
     async fn error_response_is_the_cores_response() {
         let authenticator = authenticator();
-        for core in [
-            authenticator.challenge(),
-            authenticator.too_many_requests(Duration::from_millis(2500)),
-        ] {
+        // The core's own 503: authenticate_users on an authenticator without a users store.
+        let no_store = authenticator
+            .authenticate_user(
+                [&b"Basic dTpw"[..]],
+                endpoint_auth::ClientAddress::UNKNOWN,
+                endpoint_auth::Requirements::new(),
+            )
+            .await
+            .unwrap_err();
+        for core in [authenticator.challenge(), no_store] {
             let rejection = AuthRejection::from(core.clone());
             assert_eq!(rejection.status_code().as_u16(), core.status().as_u16());
             let response = rejection.error_response();

@@ -7,7 +7,8 @@ use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
 use actix_web::test::TestRequest;
 use endpoint_auth::{
-    AuditEvent, Authenticator, Credentials, HashPolicy, MemoryStore, NewUser, PoolConfig, User,
+    audit::AuditEvent, Authenticator, Credentials, HashPolicy, MemoryStore, NewUser, PoolConfig,
+    User,
 };
 
 pub(crate) const EMAIL: &str = "user123@gmail.com";

@@ -19,7 +19,7 @@ use std::net::SocketAddr;
 use axum::routing::get;
 use axum::Router;
 use endpoint_auth_axum::endpoint_auth::{
-    login_key, AdminError, Authenticator, HashPolicy, NewUser, User, UserAdmin,
+    admin::AdminError, store::login_key, Authenticator, HashPolicy, NewUser, User, UserAdmin,
 };
 use endpoint_auth_axum::AuthUser;
 use endpoint_auth_sql::{sqlx, SqlStore, SqlUser, UserRow};

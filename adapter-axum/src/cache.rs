@@ -72,8 +72,7 @@ where
     }
     let decision = authenticator
         .authenticate_headers(&parts.headers, peer(&parts.extensions), requirements)
-        .await
-        .into_user();
+        .await;
     remember_user(&mut parts.extensions, requirements, &decision);
     decision
 }
@@ -89,9 +88,7 @@ where
     if let Some(CredentialsDecision(decision)) = parts.extensions.get() {
         return decision.clone();
     }
-    let decision = authenticator
-        .require_credentials_from_headers(&parts.headers)
-        .into_credentials();
+    let decision = authenticator.require_credentials_from_headers(&parts.headers);
     parts
         .extensions
         .insert(CredentialsDecision(decision.clone()));

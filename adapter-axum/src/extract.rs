@@ -181,7 +181,7 @@ where
 
 /// The optional forms ask the core whether the request is anonymous.
 fn is_anonymous(parts: &Parts) -> bool {
-    endpoint_auth::is_anonymous(
+    endpoint_auth::credentials::is_anonymous(
         parts
             .headers
             .get_all(AUTHORIZATION)

@@ -300,7 +300,7 @@ where
                     service,
                     requirements,
                 } => {
-                    let decision = ready!(Pin::new(decision).poll(cx)).into_user();
+                    let decision = ready!(Pin::new(decision).poll(cx));
                     let Some(mut request) = request.take() else {
                         panic!("{POLLED_AFTER_COMPLETION}");
                     };

@@ -5,7 +5,7 @@ use std::fmt;
 use axum::body::Body;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use endpoint_auth::{Rejection, RejectionKind};
+use endpoint_auth::{rejection::RejectionKind, Rejection};
 
 /// Rejection of [`AuthUser`](crate::AuthUser), [`ConfirmedUser`](crate::ConfirmedUser) and
 /// [`BasicCredentials`](crate::BasicCredentials), and what
@@ -88,10 +88,9 @@ impl IntoResponse for AuthRejection {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
 
     use axum::body::to_bytes;
-    use endpoint_auth::{Authenticator, FailureReason, NoUser};
+    use endpoint_auth::{rejection::FailureReason, Authenticator, NoUser};
 
     use super::*;
 
@@ -110,8 +109,8 @@ mod tests {
         assert_eq!(body, expected.body().as_bytes());
     }
 
-    #[test]
-    fn accessors_report_the_core_decision() {
+    #[tokio::test]
+    async fn accessors_report_the_core_decision() {
         let rejection = AuthRejection::from(authenticator().challenge());
         assert_eq!(rejection.status(), 401);
         assert_eq!(rejection.body_text(), "Unauthorized");
@@ -122,9 +121,18 @@ mod tests {
         assert!(matches!(rejection.kind(), RejectionKind::Unauthorized(_)));
         assert_eq!(rejection.to_string(), rejection.rejection().to_string());
 
-        let busy = AuthRejection::from(authenticator().too_many_requests(Duration::from_secs(3)));
-        assert_eq!(busy.status(), 429);
-        let response = busy.into_response();
-        assert_eq!(response.headers()[axum::http::header::RETRY_AFTER], "3");
+        // The core's own 503: authenticate_users on an authenticator without a users store.
+        let no_store = authenticator()
+            .authenticate_user(
+                [&b"Basic dTpw"[..]],
+                endpoint_auth::ClientAddress::UNKNOWN,
+                endpoint_auth::Requirements::new(),
+            )
+            .await
+            .unwrap_err();
+        let unavailable = AuthRejection::from(no_store);
+        assert_eq!(unavailable.status(), 503);
+        let response = unavailable.into_response();
+        assert_eq!(response.headers()[axum::http::header::RETRY_AFTER], "1");
     }
 }

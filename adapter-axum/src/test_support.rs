@@ -6,7 +6,8 @@ use std::sync::Arc;
 use axum::body::{to_bytes, Body};
 use axum::http::{header, HeaderValue, Request, Response};
 use endpoint_auth::{
-    AuditEvent, Authenticator, Credentials, HashPolicy, MemoryStore, NewUser, PoolConfig, User,
+    audit::AuditEvent, Authenticator, Credentials, HashPolicy, MemoryStore, NewUser, PoolConfig,
+    User,
 };
 
 pub(crate) const EMAIL: &str = "user123@gmail.com";

@@ -153,7 +153,7 @@ impl<U: Clone + Send + Sync + 'static> CredentialsAuthority for Authenticator<U>
         &self,
         authorization: &mut dyn Iterator<Item = &[u8]>,
     ) -> Result<Credentials, Rejection> {
-        Authenticator::require_credentials(self, authorization).into_credentials()
+        Authenticator::require_credentials(self, authorization)
     }
 
     fn challenge(&self) -> Rejection {

@@ -267,7 +267,7 @@ async fn optional_outcome<G>(
     guard: &'static str,
     resolve: impl Future<Output = Resolution<G>>,
 ) -> request::Outcome<Optional<G>, AuthRejection> {
-    if endpoint_auth::is_anonymous(authorization(request)) {
+    if endpoint_auth::credentials::is_anonymous(authorization(request)) {
         return Outcome::Success(Optional(None));
     }
     match resolve.await {
@@ -359,7 +359,7 @@ where
                 )
                 .await;
             CachedUser::<U, R> {
-                result: outcome.into_user(),
+                result: outcome,
                 requirement: PhantomData,
             }
         })

@@ -18,7 +18,7 @@
 use std::fmt;
 use std::io::Cursor;
 
-use endpoint_auth::{Rejection, RejectionResponse};
+use endpoint_auth::{rejection::RejectionResponse, Rejection};
 use rocket::http::Status;
 use rocket::response::{self, Responder};
 use rocket::{Request, Response};
@@ -35,8 +35,7 @@ use rocket::{Request, Response};
 ///   return it as is;
 /// - a `require_credentials` handler gets one from [`BasicCredentials::challenge`] to refuse the
 ///   credentials it was given;
-/// - `From<Rejection>` wraps any other rejection of the core, e.g.
-///   [`Authenticator::too_many_requests`](endpoint_auth::Authenticator::too_many_requests).
+/// - `From<Rejection>` wraps any other rejection of the core (401, 429, 503).
 ///
 /// [`BasicCredentials::challenge`]: crate::BasicCredentials::challenge
 #[derive(Clone)]
@@ -167,9 +166,7 @@ pub(crate) fn rejection_response(rejection: &Rejection) -> Response<'static> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
-    use endpoint_auth::{Authenticator, Rejection, StoreError, UnavailableReason};
+    use endpoint_auth::{Authenticator, Rejection};
 
     use super::*;
 
@@ -209,19 +206,18 @@ mod tests {
         let authenticator = Authenticator::credentials_only(r#"a "quoted" \ realm"#).unwrap();
         let malformed = authenticator
             .require_credentials([&b"Basic !!!"[..]])
-            .into_credentials()
             .unwrap_err();
-        let store_down = Rejection::unavailable(
-            authenticator.realm().challenge().clone(),
-            UnavailableReason::Store(StoreError::Timeout(Duration::from_secs(3))),
-            Duration::from_millis(1500),
-        );
-        let rejections = [
-            malformed,
-            authenticator.challenge(),
-            store_down,
-            authenticator.too_many_requests(Duration::from_millis(2500)),
-        ];
+        // The core's own 503: authenticate_users on an authenticator without a users store.
+        let no_store = authenticator
+            .authenticate_user(
+                [&b"Basic dTpw"[..]],
+                endpoint_auth::ClientAddress::UNKNOWN,
+                endpoint_auth::Requirements::new(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(no_store.status().as_u16(), 503);
+        let rejections = [malformed, authenticator.challenge(), no_store];
         for rejection in &rejections {
             assert_eq!(rocket_parts(rejection).await, core_parts(rejection));
             assert_eq!(

@@ -8,8 +8,11 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use endpoint_auth::{
-    AuditEvent, Authenticator, FailureReason, HashPolicy, MemoryStore, NewUser, PoolConfig,
-    RefusalFormat, SlotRule, StoreError, StoreFuture, User, UserRecord, UserStore,
+    audit::AuditEvent,
+    rejection::FailureReason,
+    store::{SlotRule, StoreFuture},
+    Authenticator, HashPolicy, MemoryStore, NewUser, PoolConfig, RefusalFormat, StoreError, User,
+    UserRecord, UserStore,
 };
 use endpoint_auth_rocket::{
     AuthRejection, AuthUser, BasicAuth, BasicCredentials, ConfirmedUser, Optional,

@@ -121,7 +121,7 @@ where
                 });
             async move {
                 match pending {
-                    Some(pending) => pending.await.into_user().map_err(refuse),
+                    Some(pending) => pending.await.map_err(refuse),
                     None => Err(warp::reject::not_found()),
                 }
             }
@@ -146,14 +146,14 @@ where
     let authenticator = authenticator.clone();
     user_request_head().and_then(
         move |method: Method, headers: HeaderMap, peer: Option<std::net::SocketAddr>| {
-            let pending = (!endpoint_auth::is_anonymous(authorization(&headers))
+            let pending = (!endpoint_auth::credentials::is_anonymous(authorization(&headers))
                 && !authenticator.is_exempt_preflight_request(&method, &headers))
             .then(|| {
                 authenticator.authenticate_headers(&headers, peer.map(|p| p.ip()), requirements)
             });
             async move {
                 match pending {
-                    Some(pending) => pending.await.into_user().map(Some).map_err(refuse),
+                    Some(pending) => pending.await.map(Some).map_err(refuse),
                     None => Ok(None),
                 }
             }
@@ -186,7 +186,6 @@ where
             } else {
                 authenticator
                     .require_credentials_from_headers(&headers)
-                    .into_credentials()
                     .map_err(refuse)
             },
         )
@@ -208,14 +207,13 @@ where
     let authenticator = authenticator.clone();
     request_head().and_then(move |method: Method, headers: HeaderMap| {
         ready(
-            if endpoint_auth::is_anonymous(authorization(&headers))
+            if endpoint_auth::credentials::is_anonymous(authorization(&headers))
                 || authenticator.is_exempt_preflight_request(&method, &headers)
             {
                 Ok(None)
             } else {
                 authenticator
                     .require_credentials_from_headers(&headers)
-                    .into_credentials()
                     .map(Some)
                     .map_err(refuse)
             },

@@ -188,7 +188,7 @@ where
 
 #[cfg(test)]
 mod tests {
-    use endpoint_auth::{FailureReason, UnavailableReason, UNAUTHORIZED_BODY};
+    use endpoint_auth::rejection::{FailureReason, UnavailableReason, UNAUTHORIZED_BODY};
 
     use super::*;
 
@@ -237,13 +237,24 @@ mod tests {
         assert!(passed_on.is_err_and(|rejection| rejection.is_not_found()));
     }
 
-    #[test]
-    fn unavailable_display_names_the_reason() {
-        let rejection = Rejection::unavailable(
-            auth().realm().challenge().clone(),
-            UnavailableReason::NoUserStore,
-            std::time::Duration::from_secs(1),
-        );
+    #[tokio::test]
+    async fn unavailable_display_names_the_reason() {
+        // The core's own 503: authenticate_users on an authenticator without a users store.
+        let rejection = auth()
+            .authenticate_user(
+                [&b"Basic dTpw"[..]],
+                endpoint_auth::ClientAddress::UNKNOWN,
+                endpoint_auth::Requirements::new(),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            rejection.kind(),
+            endpoint_auth::rejection::RejectionKind::Unavailable {
+                reason: UnavailableReason::NoUserStore,
+                ..
+            }
+        ));
         let refusal = AuthRejection::from(rejection);
         assert!(refusal.to_string().contains("without a users store"));
         assert!(!format!("{refusal:?}").contains("store"));

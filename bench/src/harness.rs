@@ -88,10 +88,12 @@ pub fn run(
         }
     }
     let (verify_time, parallel_rate, first_logins, runs, storms) = measured?;
+    let cores = thread::available_parallelism().map_or(1, |n| n.get());
     Ok(Measurements {
         plan: plan.clone(),
-        cores: thread::available_parallelism().map_or(1, |n| n.get()),
-        workers: endpoint_auth::PoolConfig::new().get_workers(),
+        cores,
+        // The servers run the default pool: one hashing thread per core.
+        workers: cores,
         verify_time,
         parallel_rate,
         first_logins,

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use endpoint_auth::{
-    AuthOutcome, Authenticator, HashPolicy, MemoryStore, NewUser, PasswordVerifier, PoolConfig,
-    Requirements, User, Verification, VerificationPool, VerifierFuture,
+    hash::Verification,
+    verifier::{PasswordVerifier, VerificationPool, VerifierFuture},
+    Authenticator, HashPolicy, MemoryStore, NewUser, PoolConfig, Requirements, User,
 };
 
 use crate::error::BenchError;
@@ -21,7 +22,7 @@ use crate::{DEMO_EMAIL, DEMO_PASSWORD};
 /// on this thread, over `samples` runs after one warm-up.
 pub fn argon2_verification_time(samples: usize) -> Result<Duration, BenchError> {
     let policy = HashPolicy::owasp();
-    let fail = |e: endpoint_auth::HashError| BenchError::InProcess(e.to_string());
+    let fail = |e: endpoint_auth::hash::HashError| BenchError::InProcess(e.to_string());
     let stored = policy.hash(DEMO_PASSWORD).map_err(fail)?;
     let _ = policy.verify(DEMO_PASSWORD, &stored).map_err(fail)?;
     let mut times = Vec::with_capacity(samples.max(1));
@@ -144,9 +145,8 @@ pub fn identical_first_logins(requests: usize) -> Result<FirstLogins, BenchError
         let mut statuses = BTreeMap::new();
         for task in pending {
             let status = match task.await {
-                Ok(AuthOutcome::User(_)) => 200,
-                Ok(AuthOutcome::Rejected(rejection)) => rejection.status().as_u16(),
-                Ok(_) => 500,
+                Ok(Ok(_)) => 200,
+                Ok(Err(rejection)) => rejection.status().as_u16(),
                 Err(_) => 0,
             };
             *statuses.entry(status).or_insert(0) += 1;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use endpoint_auth::TrustedProxy;
+use endpoint_auth::client::TrustedProxy;
 
 /// The database used when neither `--db` nor `ENDPOINT_AUTH_DB` says otherwise.
 pub const DEFAULT_DB: &str = "sqlite://endpoint-auth.db";

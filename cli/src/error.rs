@@ -1,6 +1,6 @@
 //! Everything that can stop a command, each said in one line.
 
-use endpoint_auth::{AdminError, BuildError, HashError};
+use endpoint_auth::{admin::AdminError, hash::HashError, BuildError};
 use endpoint_auth_sql::ConnectError;
 
 use crate::import::ImportError;

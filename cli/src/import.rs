@@ -6,7 +6,9 @@
 use std::time::SystemTime;
 
 use endpoint_auth::{
-    identify_hash, identify_hash_allowing_legacy, validate_email, HashError, NewUser,
+    admin::validate_email,
+    hash::{identify_hash, identify_hash_allowing_legacy, HashError},
+    NewUser,
 };
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
@@ -329,7 +331,7 @@ mod tests {
         let users = read_htpasswd("f", text, Hashes::AllowLegacy).unwrap();
         assert_eq!(users.len(), 2);
         assert!(users.iter().all(|u| u.allow_legacy_hash));
-        endpoint_auth::validate_import(&users).unwrap();
+        endpoint_auth::admin::validate_import(&users).unwrap();
         let damaged = read_htpasswd("f", "md5:$apr1$x$y\n", Hashes::AllowLegacy).unwrap_err();
         assert!(damaged.to_string().contains("malformed"), "{damaged}");
     }

@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use endpoint_auth::{identify_hash_allowing_legacy, HashPolicy, NewUser, User, UserAdmin};
+use endpoint_auth::{hash::identify_hash_allowing_legacy, HashPolicy, NewUser, User, UserAdmin};
 use endpoint_auth_sql::SqlStore;
 use serde_json::json;
 
@@ -266,7 +266,7 @@ pub const DEMO_PASSWORD: &str = "mySuperS3cretPassw0rd";
 pub async fn ensure_demo_user(store: &dyn UserAdmin) -> Result<bool, CliError> {
     match store.get_user(DEMO_EMAIL).await {
         Ok(_) => Ok(false),
-        Err(endpoint_auth::AdminError::UnknownUser(_)) => {
+        Err(endpoint_auth::admin::AdminError::UnknownUser(_)) => {
             let hash = HashPolicy::owasp().hash(DEMO_PASSWORD)?;
             let user = NewUser::new(DEMO_EMAIL, Some(hash)).signed_up(SystemTime::now());
             store.create_user(user).await?;

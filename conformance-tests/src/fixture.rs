@@ -9,9 +9,12 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use endpoint_auth::{
-    AdminError, Authenticator, HashPolicy, MemoryStore, NewUser, PasswordVerifier, PoolConfig,
-    SlotRule, StoreError, StoreFuture, User, UserAdmin, UserRecord, UserStore, Verification,
-    VerificationPool, VerifierFuture, VerifyError,
+    admin::AdminError,
+    hash::Verification,
+    store::{SlotRule, StoreFuture},
+    verifier::{PasswordVerifier, VerificationPool, VerifierFuture, VerifyError},
+    Authenticator, HashPolicy, MemoryStore, NewUser, PoolConfig, StoreError, User, UserAdmin,
+    UserRecord, UserStore,
 };
 
 /// The realm every adapter under test uses (SPEC §7); its quotes and backslash exercise escaping.

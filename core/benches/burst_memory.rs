@@ -12,7 +12,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use argon2::PasswordVerifier as _;
-use endpoint_auth::{HashPolicy, PasswordVerifier, PoolConfig, VerificationPool, VerifyError};
+use endpoint_auth::{
+    verifier::{PasswordVerifier, VerificationPool, VerifyError},
+    HashPolicy, PoolConfig,
+};
 
 /// Concurrent requests in the burst, and how many bursts.
 const BURST: usize = 64;
@@ -95,7 +98,7 @@ fn pool() {
     }
     println!(
         "endpoint-auth pool ({} workers): verified={verified} shed_503={shed} elapsed={:.2}s peak_rss_mib={:.1}",
-        pool.config().get_workers(),
+        pool.workers(),
         started.elapsed().as_secs_f64(),
         peak_rss_mib()
     );

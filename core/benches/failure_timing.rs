@@ -16,8 +16,8 @@
 use std::time::{Duration, Instant};
 
 use endpoint_auth::{
-    AuthOutcome, Authenticator, ClientAddress, Credentials, HashPolicy, LockDuration,
-    LockoutPolicy, MemoryStore, NewUser, Requirements, User,
+    lockout::LockDuration, Authenticator, ClientAddress, Credentials, HashPolicy, LockoutPolicy,
+    MemoryStore, NewUser, Requirements, User,
 };
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -126,7 +126,7 @@ fn main() {
         ));
         let took = started.elapsed();
         match outcome {
-            AuthOutcome::Rejected(rejection) => {
+            Err(rejection) => {
                 assert_eq!(rejection.status(), 401, "{}", kind.label)
             }
             other => panic!("{}: {other:?}", kind.label),

@@ -7,7 +7,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use endpoint_auth::{parse_value, ParseOptions};
+use endpoint_auth::{parse::parse_value, ParseOptions};
 use headers::authorization::Basic;
 use headers::{Authorization, Header};
 use http::HeaderValue;

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use endpoint_auth::check::{CheckFuture, CheckOutcome, CredentialCheck};
-use endpoint_auth::{AuthOutcome, Authenticator, ClientAddress, Credentials, Requirements};
+use endpoint_auth::{Authenticator, ClientAddress, Credentials, Requirements};
 
 /// A directory answering "bind as this DN with this password", slowly, as a network service
 /// does. Passwords are held in clear only because this is a toy.
@@ -68,11 +68,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Requirements::new(),
         ));
         match outcome {
-            AuthOutcome::User(person) => {
+            Ok(person) => {
                 println!("{user}: 200, {} ({})", person.display_name, person.uid)
             }
-            AuthOutcome::Rejected(rejection) => println!("{user}: {}", rejection.status()),
-            _ => unreachable!("authenticate_user yields users or rejections"),
+            Err(rejection) => println!("{user}: {}", rejection.status()),
         }
     }
     Ok(())

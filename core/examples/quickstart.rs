@@ -2,9 +2,7 @@
 //!
 //! `cargo run -p endpoint-auth --example quickstart`
 
-use endpoint_auth::{
-    AuthOutcome, Authenticator, Credentials, HashPolicy, MemoryStore, NewUser, Requirements,
-};
+use endpoint_auth::{Authenticator, Credentials, HashPolicy, MemoryStore, NewUser, Requirements};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let policy = HashPolicy::owasp();
@@ -27,8 +25,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = auth.client_address(Some([127, 0, 0, 1].into()), [], []);
     for (label, headers) in requests {
         match pollster::block_on(auth.authenticate_user(headers, client, Requirements::new())) {
-            AuthOutcome::User(user) => println!("{label:>16}: 200, Authenticated {}", user.email),
-            AuthOutcome::Rejected(rejection) => {
+            Ok(user) => println!("{label:>16}: 200, Authenticated {}", user.email),
+            Err(rejection) => {
                 let response = rejection.response();
                 let challenge = response
                     .headers
@@ -41,7 +39,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     rejection
                 );
             }
-            other => println!("{label:>16}: {other:?}"),
         }
     }
     Ok(())

@@ -1,6 +1,6 @@
 //! The audit hook: one call per authentication decision, with the reason but never the password.
 
-use crate::outcome::{FailureReason, UnavailableReason};
+use crate::rejection::{FailureReason, UnavailableReason};
 
 /// One authentication decision, as the audit hook sees it.
 #[derive(Debug, Clone, Copy)]
@@ -48,7 +48,7 @@ pub enum AuditEvent<'a> {
 /// Any `Fn(&AuditEvent)` closure is a hook:
 ///
 /// ```
-/// use endpoint_auth::{AuditEvent, AuditHook};
+/// use endpoint_auth::audit::{AuditEvent, AuditHook};
 ///
 /// let hook = |event: &AuditEvent<'_>| {
 ///     if let AuditEvent::Refused { username, reason } = event {

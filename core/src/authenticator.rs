@@ -20,34 +20,28 @@ use crate::cache::{Joined, VerificationCache};
 use crate::challenge::{Realm, RealmError};
 use crate::check::{CheckOutcome, CredentialCheck, FailureLedger};
 use crate::client::{self, ClientAddress, TrustedProxy};
+use crate::clock::{Clock, SystemClock};
 use crate::credentials::Credentials;
+use crate::hash::{HashError, Verification};
 use crate::lockout::LockoutPolicy;
-use crate::outcome::{AuthOutcome, FailureReason, RefusalFormat, Rejection, UnavailableReason};
 use crate::parse::{parse_authorization, ParseOptions};
-use crate::password::{HashError, Verification};
-use crate::pool::{PasswordVerifier, VerifyError};
+use crate::rejection::{FailureReason, RefusalFormat, Rejection, UnavailableReason};
 use crate::store::{SlotRule, StoreError, UserStore};
 use crate::telemetry;
 use crate::timer;
 use crate::timing::FailureFloor;
 use crate::user::UserRecord;
-
-/// Where the current time comes from. The default reads the system clock; tests pass a fixed one
-/// so that lockout and caching are testable without sleeping.
-pub trait Clock: Send + Sync + 'static {
-    /// The current time.
-    fn now(&self) -> SystemTime;
-}
+use crate::verifier::{PasswordVerifier, VerifyError};
 
 /// The future returned by [`Authenticator::authenticate_user`]: `Send`, `'static`, runs on any
 /// executor.
 #[must_use = "futures do nothing unless awaited"]
 pub struct AuthenticateFuture<U> {
-    inner: Pin<Box<dyn Future<Output = AuthOutcome<U>> + Send + 'static>>,
+    inner: Pin<Box<dyn Future<Output = Result<U, Rejection>> + Send + 'static>>,
 }
 
 impl<U> Future for AuthenticateFuture<U> {
-    type Output = AuthOutcome<U>;
+    type Output = Result<U, Rejection>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         self.inner.as_mut().poll(cx)
@@ -57,16 +51,6 @@ impl<U> Future for AuthenticateFuture<U> {
 impl<U> fmt::Debug for AuthenticateFuture<U> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("AuthenticateFuture")
-    }
-}
-
-/// The system clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> SystemTime {
-        SystemTime::now()
     }
 }
 
@@ -217,17 +201,17 @@ impl Attempt {
 /// 1. Hand over every `Authorization` field value of the request, as bytes, in order, and the
 ///    [`ClientAddress`] that [`client_address`](Self::client_address) makes of the socket peer
 ///    and the forwarding fields.
-/// 2. Await the outcome of `authenticate_user` (or take that of `require_credentials`). Drop the
+/// 2. Await the result of `authenticate_user` (or take that of `require_credentials`). Drop the
 ///    future when the client goes away: a request still waiting for verification then leaves
 ///    the queue unverified.
-/// 3. On [`AuthOutcome::Rejected`], answer [`Rejection::response`] and do not run the handler.
+/// 3. On `Err(rejection)`, answer [`Rejection::response`] and do not run the handler.
 ///    Decide nothing yourself: the status, headers and body come from the core.
 /// 4. Before all that, if [`is_exempt_preflight`](Self::is_exempt_preflight) says so, pass the
 ///    request on untouched.
 ///
 /// ```
 /// use endpoint_auth::{
-///     Authenticator, AuthOutcome, HashPolicy, MemoryStore, NewUser, PoolConfig, Requirements,
+///     Authenticator, HashPolicy, MemoryStore, NewUser, PoolConfig, Requirements,
 /// };
 ///
 /// let policy = HashPolicy::argon2id(64, 1, 1).unwrap(); // cheap, for the example
@@ -245,12 +229,12 @@ impl Attempt {
 /// let client = auth.client_address(Some([192, 0, 2, 7].into()), [], []);
 /// let outcome = pollster::block_on(auth.authenticate_user([&header[..]], client, Requirements::new()));
 /// match outcome {
-///     AuthOutcome::User(user) => assert_eq!(user.email, "user123@gmail.com"),
+///     Ok(user) => assert_eq!(user.email, "user123@gmail.com"),
 ///     other => panic!("{other:?}"),
 /// }
 ///
 /// let refused = pollster::block_on(auth.authenticate_user([], client, Requirements::new()));
-/// let AuthOutcome::Rejected(rejection) = refused else { panic!() };
+/// let Err(rejection) = refused else { panic!() };
 /// assert_eq!(rejection.status(), 401);
 /// ```
 pub struct Authenticator<U> {
@@ -360,8 +344,8 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
         self.unauthorized(None, FailureReason::RefusedByHandler)
     }
 
-    /// A 429 with `Retry-After`, for adapters' per-client rate limits.
-    pub fn too_many_requests(&self, retry_after: Duration) -> Rejection {
+    /// A 429 with `Retry-After`: admission's answer to a client over its share.
+    pub(crate) fn too_many_requests(&self, retry_after: Duration) -> Rejection {
         Rejection::too_many_requests(self.inner.realm.challenge().clone(), retry_after)
             .with_format(self.inner.refusal_format)
     }
@@ -393,20 +377,19 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
     /// 401.
     ///
     /// Pass every `Authorization` field value of the request, as bytes.
-    pub fn require_credentials<'a, I>(&self, authorization: I) -> AuthOutcome<U>
+    pub fn require_credentials<'a, I>(&self, authorization: I) -> Result<Credentials, Rejection>
     where
         I: IntoIterator<Item = &'a [u8]>,
     {
-        match parse_authorization(authorization, &self.inner.parse) {
-            Ok(credentials) => AuthOutcome::Credentials(credentials),
-            Err(error) => {
-                AuthOutcome::Rejected(self.unauthorized(None, FailureReason::BadHeader(error)))
-            }
-        }
+        parse_authorization(authorization, &self.inner.parse)
+            .map_err(|error| self.unauthorized(None, FailureReason::BadHeader(error)))
     }
 
     /// [`require_credentials`](Self::require_credentials) over an `http` 1.x header map.
-    pub fn require_credentials_from_headers(&self, headers: &http::HeaderMap) -> AuthOutcome<U> {
+    pub fn require_credentials_from_headers(
+        &self,
+        headers: &http::HeaderMap,
+    ) -> Result<Credentials, Rejection> {
         self.require_credentials(
             headers
                 .get_all(http::header::AUTHORIZATION)
@@ -477,9 +460,7 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
                         this.authenticate_parsed(credentials, client, requirements)
                             .await
                     }
-                    Err(error) => AuthOutcome::Rejected(
-                        this.unauthorized(None, FailureReason::BadHeader(error)),
-                    ),
+                    Err(error) => Err(this.unauthorized(None, FailureReason::BadHeader(error))),
                 }
             }),
         }
@@ -518,16 +499,14 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
         credentials: Credentials,
         client: ClientAddress,
         requirements: Requirements,
-    ) -> AuthOutcome<U> {
+    ) -> Result<U, Rejection> {
         if let Some(checked) = &self.inner.checked {
             return self
                 .authenticate_checked(checked, credentials, client)
                 .await;
         }
         let Some(users) = &self.inner.users else {
-            return AuthOutcome::Rejected(
-                self.unavailable(Some(&credentials), UnavailableReason::NoUserStore),
-            );
+            return Err(self.unavailable(Some(&credentials), UnavailableReason::NoUserStore));
         };
         let started = Instant::now();
         let now = self.inner.clock.now();
@@ -623,7 +602,7 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
                     self.audit(&AuditEvent::Authenticated {
                         username: credentials.username(),
                     });
-                    AuthOutcome::User(record.user)
+                    Ok(record.user)
                 }
             }
             Attempt::Verified { failures, .. } => {
@@ -640,16 +619,13 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
                     });
                 }
                 self.pad(users, started).await;
-                AuthOutcome::Rejected(
-                    self.unauthorized(Some(&credentials), FailureReason::WrongPassword),
-                )
+                Err(self.unauthorized(Some(&credentials), FailureReason::WrongPassword))
             }
             Attempt::NoSlot => {
                 // Locked since the record was read: refused like any locked account, after the
                 // same work. The store was written to already.
                 let lockout = &users.lockout;
-                let reason = match lockout.locked_until(lockout.get_max_failures(), Some(now), now)
-                {
+                let reason = match lockout.locked_until(lockout.max_failures, Some(now), now) {
                     Some(lock) => FailureReason::LockedOut(lock),
                     // Removed meanwhile.
                     None => FailureReason::UnknownUser,
@@ -672,13 +648,11 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
                     "stored password hash cannot be verified; replace it (the store should have refused it)"
                 );
                 self.pad(users, started).await;
-                AuthOutcome::Rejected(
-                    self.unauthorized(Some(&credentials), FailureReason::UnusableHash(error)),
-                )
+                Err(self.unauthorized(Some(&credentials), FailureReason::UnusableHash(error)))
             }
-            Attempt::VerifierFailed(error) => AuthOutcome::Rejected(
-                self.unavailable(Some(&credentials), UnavailableReason::Verifier(error)),
-            ),
+            Attempt::VerifierFailed(error) => {
+                Err(self.unavailable(Some(&credentials), UnavailableReason::Verifier(error)))
+            }
         }
     }
 
@@ -742,7 +716,7 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
         credentials: &Credentials,
         client: ClientAddress,
         refusal: Refusal<'_>,
-    ) -> AuthOutcome<U> {
+    ) -> Result<U, Rejection> {
         if refusal.probe_store {
             // A write that grants nothing: a store whose writes are blocked answers 503 here as
             // it would for a real account's failure slot.
@@ -779,14 +753,12 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
             Some(Attempt::VerifierFailed(
                 error @ (VerifyError::Busy { .. } | VerifyError::WorkerGone),
             )) => {
-                return AuthOutcome::Rejected(
-                    self.unavailable(Some(credentials), UnavailableReason::Verifier(error)),
-                );
+                return Err(self.unavailable(Some(credentials), UnavailableReason::Verifier(error)));
             }
             _ => {}
         }
         self.pad(users, refusal.started).await;
-        AuthOutcome::Rejected(self.unauthorized(Some(credentials), refusal.reason))
+        Err(self.unauthorized(Some(credentials), refusal.reason))
     }
 
     /// The verification an unverifiable account costs: against the dummy hash.
@@ -834,14 +806,14 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
         checked: &CheckedUsers<U>,
         credentials: Credentials,
         client: ClientAddress,
-    ) -> AuthOutcome<U> {
+    ) -> Result<U, Rejection> {
         let started = Instant::now();
         let now = self.inner.clock.now();
         let login = credentials.username().trim();
         let credentials = &credentials;
         let refuse = |reason: FailureReason| async move {
             timer::sleep_until(started + checked.floor.floor()).await;
-            AuthOutcome::Rejected(self.unauthorized(Some(credentials), reason))
+            Err(self.unauthorized(Some(credentials), reason))
         };
         let (failures, last_failure) = match checked.ledger.failures(login).await {
             Ok(state) => state,
@@ -884,13 +856,12 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
                 self.audit(&AuditEvent::Authenticated {
                     username: credentials.username(),
                 });
-                AuthOutcome::User(user)
+                Ok(user)
             }
             CheckAttempt::Refused => refuse(FailureReason::WrongPassword).await,
             CheckAttempt::NoSlot => {
                 let lockout = &checked.lockout;
-                let reason = match lockout.locked_until(lockout.get_max_failures(), Some(now), now)
-                {
+                let reason = match lockout.locked_until(lockout.max_failures, Some(now), now) {
                     Some(lock) => FailureReason::LockedOut(lock),
                     None => FailureReason::WrongPassword,
                 };
@@ -946,7 +917,7 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
         credentials: &Credentials,
         client: ClientAddress,
         refused: Refused,
-    ) -> AuthOutcome<U> {
+    ) -> Result<U, Rejection> {
         self.refused_admission(users.busy_retry_after, credentials, client, refused)
     }
 
@@ -956,7 +927,7 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
         credentials: &Credentials,
         client: ClientAddress,
         refused: Refused,
-    ) -> AuthOutcome<U> {
+    ) -> Result<U, Rejection> {
         match refused {
             Refused::OverShare => {
                 telemetry::too_many_requests();
@@ -965,11 +936,11 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
                     username: credentials.username(),
                     client,
                 });
-                AuthOutcome::Rejected(self.too_many_requests(busy_retry_after))
+                Err(self.too_many_requests(busy_retry_after))
             }
             Refused::Busy => {
                 telemetry::shed();
-                AuthOutcome::Rejected(self.unavailable(
+                Err(self.unavailable(
                     Some(credentials),
                     UnavailableReason::Verifier(VerifyError::Busy {
                         retry_after: busy_retry_after,
@@ -991,7 +962,7 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
         needs_rehash: bool,
         took_slot: bool,
         now: SystemTime,
-    ) -> AuthOutcome<U> {
+    ) -> Result<U, Rejection> {
         // A busy client should not cost a write per request: skip when nothing would change
         // but a `last_login` younger than the interval.
         let recent_login = record.last_login.is_some_and(|at| {
@@ -1011,7 +982,7 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
         self.audit(&AuditEvent::Authenticated {
             username: credentials.username(),
         });
-        AuthOutcome::User(record.user)
+        Ok(record.user)
     }
 
     async fn rehash(
@@ -1046,8 +1017,12 @@ impl<U: Clone + Send + Sync + 'static> Authenticator<U> {
         }
     }
 
-    fn store_unavailable(&self, credentials: &Credentials, error: StoreError) -> AuthOutcome<U> {
-        AuthOutcome::Rejected(self.unavailable(Some(credentials), UnavailableReason::Store(error)))
+    fn store_unavailable(
+        &self,
+        credentials: &Credentials,
+        error: StoreError,
+    ) -> Result<U, Rejection> {
+        Err(self.unavailable(Some(credentials), UnavailableReason::Store(error)))
     }
 
     fn unauthorized(&self, credentials: Option<&Credentials>, reason: FailureReason) -> Rejection {
@@ -1119,25 +1094,6 @@ pub(crate) fn log_name(name: &str) -> Cow<'_, str> {
         None => Cow::Borrowed(name),
         Some((cut, _)) => Cow::Owned(format!("{}…", &name[..cut])),
     }
-}
-
-/// The rule of the adapters' optional forms (`Option<AuthUser>` and the like), decided here so
-/// that every adapter agrees: a request without any `Authorization` field is anonymous and served
-/// as such, without asking the store; a request with one, even a malformed one, is authenticated
-/// and refused if that fails, so a wrong password is never served as anonymous.
-///
-/// Pass every `Authorization` field value of the request, as for
-/// [`Authenticator::authenticate_user`].
-///
-/// ```
-/// assert!(endpoint_auth::is_anonymous(std::iter::empty::<&[u8]>()));
-/// assert!(!endpoint_auth::is_anonymous([&b"Basic !!"[..]]));
-/// ```
-pub fn is_anonymous<'a, I>(authorization: I) -> bool
-where
-    I: IntoIterator<Item = &'a [u8]>,
-{
-    authorization.into_iter().next().is_none()
 }
 
 /// The pure account checks, in SPEC order: enabled, confirmed (where required), not locked.

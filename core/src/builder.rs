@@ -6,20 +6,19 @@ use std::time::{Duration, Instant};
 
 use crate::admission::{Admission, Limits};
 use crate::audit::AuditHook;
-use crate::authenticator::{
-    Authenticator, BuildError, CheckedUsers, Clock, Inner, SystemClock, Users,
-};
+use crate::authenticator::{Authenticator, BuildError, CheckedUsers, Inner, Users};
 use crate::cache::{CacheConfig, VerificationCache};
 use crate::challenge::Realm;
 use crate::check::{CredentialCheck, FailureLedger, MemoryLedger};
 use crate::client::TrustedProxy;
+use crate::clock::{Clock, SystemClock};
+use crate::hash::{HashError, HashPolicy};
 use crate::lockout::LockoutPolicy;
-use crate::outcome::RefusalFormat;
 use crate::parse::ParseOptions;
-use crate::password::{HashError, HashPolicy};
-use crate::pool::{PasswordVerifier, PoolConfig, VerificationPool};
+use crate::rejection::RefusalFormat;
 use crate::store::UserStore;
 use crate::timing::FailureFloor;
+use crate::verifier::{PasswordVerifier, PoolConfig, VerificationPool};
 
 /// Where `authenticate_users` finds its users.
 pub(crate) enum Backend<U> {
@@ -188,9 +187,9 @@ impl<U: Clone + Send + Sync + 'static> AuthenticatorBuilder<U> {
     pub fn build(self) -> Result<Authenticator<U>, BuildError> {
         let realm = Realm::new(self.realm)?;
         let admission = Arc::new(Admission::new(Limits {
-            permits: self.pool.get_workers(),
-            max_wait: self.pool.get_max_wait(),
-            max_waiting: self.pool.get_max_waiting(),
+            permits: self.pool.workers,
+            max_wait: self.pool.max_wait,
+            max_waiting: self.pool.max_waiting,
         }));
         let floor = FailureFloor::default();
         let (users, checked) = match self.backend {
@@ -211,7 +210,7 @@ impl<U: Clone + Send + Sync + 'static> AuthenticatorBuilder<U> {
                     last_login_interval: self.last_login_interval,
                     admission,
                     floor,
-                    busy_retry_after: self.pool.get_retry_after(),
+                    busy_retry_after: self.pool.retry_after,
                 };
                 (Some(users), None)
             }
@@ -226,7 +225,7 @@ impl<U: Clone + Send + Sync + 'static> AuthenticatorBuilder<U> {
                     lockout: self.lockout,
                     admission,
                     floor,
-                    busy_retry_after: self.pool.get_retry_after(),
+                    busy_retry_after: self.pool.retry_after,
                 };
                 (None, Some(checked))
             }

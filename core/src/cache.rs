@@ -265,8 +265,8 @@ mod tests {
     use pollster::block_on;
 
     use super::*;
-    use crate::password::{HashPolicy, Verification};
-    use crate::pool::{PasswordVerifier, VerifierFuture, VerifyError};
+    use crate::hash::{HashPolicy, Verification};
+    use crate::verifier::{PasswordVerifier, VerifierFuture, VerifyError};
 
     /// Counts calls and answers from a real cheap policy, once its gate is open.
     struct Counting {

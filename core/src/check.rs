@@ -7,7 +7,7 @@
 //!
 //! ```
 //! use endpoint_auth::check::{CheckFuture, CheckOutcome, CredentialCheck};
-//! use endpoint_auth::{AuthOutcome, Authenticator, ClientAddress, Credentials, Requirements};
+//! use endpoint_auth::{Authenticator, ClientAddress, Credentials, Requirements};
 //!
 //! /// A stand-in for a directory service: one account.
 //! struct Directory;
@@ -32,7 +32,7 @@
 //!     ClientAddress::UNKNOWN,
 //!     Requirements::new(),
 //! ));
-//! assert!(matches!(outcome, AuthOutcome::User(name) if name == "ada@example.com"));
+//! assert!(matches!(outcome, Ok(name) if name == "ada@example.com"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

@@ -81,7 +81,7 @@ fn canonical(ip: IpAddr) -> IpAddr {
 /// `192.0.2.10`, `10.0.0.0/8`, `::1`, `fd00::/8`.
 ///
 /// ```
-/// use endpoint_auth::TrustedProxy;
+/// use endpoint_auth::client::TrustedProxy;
 ///
 /// let lan: TrustedProxy = "10.0.0.0/8".parse().unwrap();
 /// assert!(lan.contains("10.1.2.3".parse().unwrap()));

@@ -190,6 +190,25 @@ impl fmt::Debug for Credentials {
     }
 }
 
+/// The rule of the adapters' optional forms (`Option<AuthUser>` and the like), decided here so
+/// that every adapter agrees: a request without any `Authorization` field is anonymous and served
+/// as such, without asking the store; a request with one, even a malformed one, is authenticated
+/// and refused if that fails, so a wrong password is never served as anonymous.
+///
+/// Pass every `Authorization` field value of the request, as for
+/// [`Authenticator::authenticate_user`](crate::Authenticator::authenticate_user).
+///
+/// ```
+/// assert!(endpoint_auth::credentials::is_anonymous(std::iter::empty::<&[u8]>()));
+/// assert!(!endpoint_auth::credentials::is_anonymous([&b"Basic !!"[..]]));
+/// ```
+pub fn is_anonymous<'a, I>(authorization: I) -> bool
+where
+    I: IntoIterator<Item = &'a [u8]>,
+{
+    authorization.into_iter().next().is_none()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,7 +24,7 @@
 //!        ▼
 //!   parse ──► Credentials | ParseError               pure: RFC 7617, SPEC §1
 //!        │
-//!        ├─ require_credentials ──► AuthOutcome::Credentials
+//!        ├─ require_credentials ──► Ok(Credentials) | Err(Rejection)
 //!        ▼
 //!   UserStore::find_user ──► UserRecord              trait, async (SQL, memory, yours)
 //!        ▼
@@ -38,7 +38,7 @@
 //!        ▼                  ▼
 //!   UserStore::record_success / replace_password_hash;   refusals padded to the failure floor
 //!        ▼
-//!   AuthOutcome::{User, Credentials, Rejected}  ──►  Rejection::response(): 401 | 503 | 429
+//!   Ok(user) | Err(Rejection)  ──►  Rejection::response(): 401 | 503 | 429
 //! ```
 //!
 //! # What it does not do
@@ -51,7 +51,7 @@
 //!
 //! # Quick start
 //! ```
-//! use endpoint_auth::{Authenticator, AuthOutcome, HashPolicy, MemoryStore, NewUser, Requirements};
+//! use endpoint_auth::{Authenticator, HashPolicy, MemoryStore, NewUser, Requirements};
 //!
 //! # let policy = HashPolicy::argon2id(64, 1, 1).unwrap();
 //! # /*
@@ -61,16 +61,15 @@
 //! store.insert(NewUser::new("user123@gmail.com", Some(policy.hash("mySuperS3cretPassw0rd")?)))?;
 //! let auth = Authenticator::builder(store).realm("my app").hash_policy(policy).build()?;
 //!
-//! // In an adapter: hand over the Authorization header values, act on the outcome.
+//! // In an adapter: hand over the Authorization header values, act on the result.
 //! let header: &[u8] = b"Basic dXNlcjEyM0BnbWFpbC5jb206bXlTdXBlclMzY3JldFBhc3N3MHJk";
 //! let client = auth.client_address(Some([192, 0, 2, 7].into()), [], []); // the socket peer
 //! match pollster::block_on(auth.authenticate_user([header], client, Requirements::new())) {
-//!     AuthOutcome::User(user) => println!("Authenticated {}", user.email),
-//!     AuthOutcome::Rejected(rejection) => {
+//!     Ok(user) => println!("Authenticated {}", user.email),
+//!     Err(rejection) => {
 //!         let response: http::Response<String> = rejection.into_http_response();
 //!         assert_eq!(response.status(), 401);
 //!     }
-//!     _ => unreachable!("authenticate_user yields users or rejections"),
 //! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -84,7 +83,7 @@
 //! - Brute force: the failure limit is exact under any concurrency — a verification starts only
 //!   after the store has atomically reserved a failure slot — so no more than
 //!   `max_password_failures` wrong passwords are ever verified per lock window.
-//! - Memory and fairness: hashing runs on a bounded [`VerificationPool`] whose threads reuse one
+//! - Memory and fairness: hashing runs on a bounded [`VerificationPool`](verifier::VerificationPool) whose threads reuse one
 //!   argon2 buffer each, at a lower OS priority. Requests wait for a verification slot up to
 //!   `max_wait`, in per-client queues served round-robin, so a flooding client cannot starve
 //!   another's login; while others wait, a client over its share gets a 429.
@@ -108,69 +107,80 @@
 //! | `endpoint_auth_queue_waiting` | gauge | | requests waiting for a verification slot |
 //! | `endpoint_auth_workers_busy` | gauge | | verification slots in use |
 //!
+//! # The public interface
+//! At the root, what an application or an adapter uses: [`Authenticator`] and its
+//! [`AuthenticatorBuilder`], the two results — `Result<U, Rejection>` from
+//! [`Authenticator::authenticate_user`] and `Result<Credentials, Rejection>` from
+//! [`Authenticator::require_credentials`] — and the settings the builder takes. The rest is in a
+//! module per job:
+//!
+//! | module | for |
+//! |---|---|
+//! | [`store`] | implementing a users store: [`UserStore`], the failure-slot rule, [`store::login_key`] |
+//! | [`admin`] | administering users: [`UserAdmin`], [`NewUser`], validation before a write |
+//! | [`check`] | `authenticate_users` against your own check instead of a store |
+//! | [`hash`] | password hashes: [`HashPolicy`], recognising and verifying stored hashes |
+//! | [`verifier`] | where verification runs: the bounded pool, or your own [`verifier::PasswordVerifier`] |
+//! | [`parse`] | reading an `Authorization` header (SPEC §1) without authenticating |
+//! | [`credentials`] | the username and password of a request, and [`credentials::is_anonymous`] |
+//! | [`rejection`] | why a request was refused, and the response that says only what the status says |
+//! | [`client`] | the client address admission is fair between, and trusted proxies |
+//! | [`lockout`] | the failure limit and the lock |
+//! | [`challenge`] | the realm in `WWW-Authenticate` |
+//! | [`audit`] | a hook that sees every decision, with its reason |
+//! | [`clock`] | where the time comes from (a fixed clock in tests) |
+//!
+//! The contract every adapter follows is `SPEC.md` in the conformance suite's crate
+//! (`endpoint-auth-conformance`), which checks it over HTTP.
+//!
 //! # Features
 //! None: the crate is small and has no optional parts.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod admin;
 mod admission;
-mod audit;
+pub mod audit;
 mod authenticator;
 mod base64_canonical;
 mod builder;
 mod cache;
-mod challenge;
+pub mod challenge;
 pub mod check;
-mod client;
-mod credentials;
-mod lockout;
+pub mod client;
+pub mod clock;
+pub mod credentials;
+pub mod hash;
+pub mod lockout;
 mod memory;
 mod normalize;
 mod octets;
 mod oneshot;
-mod outcome;
-mod parse;
-mod password;
-mod pool;
+pub mod parse;
+pub mod rejection;
 mod secret;
-mod store;
+pub mod store;
 mod telemetry;
 mod timer;
 mod timing;
 mod user;
+pub mod verifier;
 
-pub use audit::{AuditEvent, AuditHook};
-pub use authenticator::{
-    is_anonymous, AuthenticateFuture, Authenticator, BuildError, Clock, NoUser, Requirements,
-    SystemClock,
-};
+pub use admin::{NewUser, UserAdmin};
+pub use authenticator::{AuthenticateFuture, Authenticator, BuildError, NoUser, Requirements};
 pub use builder::AuthenticatorBuilder;
 pub use cache::CacheConfig;
-pub use challenge::{Realm, RealmError};
-pub use client::{ClientAddress, TrustedProxy, TrustedProxyError};
-pub use credentials::{Credentials, CredentialsError, Part};
-pub use lockout::{Lock, LockDuration, LockoutPolicy};
+pub use challenge::Realm;
+pub use client::ClientAddress;
+pub use credentials::Credentials;
+pub use hash::HashPolicy;
+pub use lockout::LockoutPolicy;
 pub use memory::MemoryStore;
-pub use normalize::to_nfc;
-pub use outcome::{
-    AuthOutcome, FailureReason, RefusalFormat, Rejection, RejectionKind, RejectionResponse,
-    UnavailableReason, REJECTION_CONTENT_TYPE, TOO_MANY_REQUESTS_BODY, UNAUTHORIZED_BODY,
-    UNAVAILABLE_BODY,
-};
-pub use parse::{
-    parse_authorization, parse_header_map, parse_value, ParseError, ParseOptions,
-    DEFAULT_MAX_HEADER_LEN,
-};
-pub use password::{
-    identify_hash, identify_hash_allowing_legacy, HashError, HashKind, HashPolicy, Verification,
-    DEFAULT_MAX_VERIFY_MEMORY_KIB,
-};
-pub use pool::{PasswordVerifier, PoolConfig, VerificationPool, VerifierFuture, VerifyError};
-pub use store::{
-    login_key, validate_email, validate_import, validate_new_user, AdminError, AdminFuture,
-    NewUser, SlotRule, StoreError, StoreFuture, UserAdmin, UserStore,
-};
+pub use parse::ParseOptions;
+pub use rejection::{RefusalFormat, Rejection};
+pub use store::{StoreError, UserStore};
 pub use user::{User, UserRecord};
+pub use verifier::PoolConfig;
 
-/// Re-export of the `http` crate version the core's types use.
+/// The `http` crate this one is built on, so adapters and applications name the same types.
 pub use http;

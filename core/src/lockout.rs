@@ -32,8 +32,8 @@ pub enum LockDuration {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LockoutPolicy {
-    max_failures: u32,
-    duration: LockDuration,
+    pub(crate) max_failures: u32,
+    pub(crate) duration: LockDuration,
 }
 
 impl Default for LockoutPolicy {
@@ -79,11 +79,6 @@ impl LockoutPolicy {
     pub const fn duration(mut self, duration: LockDuration) -> Self {
         self.duration = duration;
         self
-    }
-
-    /// The configured failure limit.
-    pub const fn get_max_failures(&self) -> u32 {
-        self.max_failures
     }
 
     /// The rule a store grants failure slots by at `now` (SPEC §4): below the limit, or once the
@@ -176,7 +171,7 @@ mod tests {
     #[test]
     fn defaults_are_anvils() {
         let policy = LockoutPolicy::default();
-        assert_eq!(policy.get_max_failures(), 10);
+        assert_eq!(policy.max_failures, 10);
         assert_eq!(
             policy.locked_until(10, Some(at(0)), at(899)),
             Some(Lock::Until(at(900)))
@@ -221,6 +216,6 @@ mod tests {
 
     #[test]
     fn zero_limit_means_one() {
-        assert_eq!(LockoutPolicy::new().max_failures(0).get_max_failures(), 1);
+        assert_eq!(LockoutPolicy::new().max_failures(0).max_failures, 1);
     }
 }

@@ -5,10 +5,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
 
-use crate::store::{
-    validate_email, validate_import, validate_new_user, AdminError, AdminFuture, NewUser, SlotRule,
-    StoreError, StoreFuture, UserAdmin, UserStore,
+use crate::admin::{
+    validate_email, validate_import, validate_new_user, AdminError, AdminFuture, NewUser, UserAdmin,
 };
+use crate::store::{SlotRule, StoreError, StoreFuture, UserStore};
 use crate::user::{User, UserRecord};
 
 #[derive(Clone)]
@@ -229,7 +229,7 @@ impl UserAdmin for MemoryStore {
 
     fn set_password_hash<'a>(&'a self, email: &'a str, hash: &'a str) -> AdminFuture<'a, ()> {
         let result = self.check_up().map_err(AdminError::from).and_then(|()| {
-            crate::password::identify_hash(hash).map_err(|error| AdminError::InvalidHash {
+            crate::hash::identify_hash(hash).map_err(|error| AdminError::InvalidHash {
                 email: email.to_owned(),
                 error,
             })?;

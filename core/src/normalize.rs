@@ -31,7 +31,7 @@ pub(crate) fn push_nfc(out: &mut String, text: &str) {
 
 /// The NFC form of `text`, as a new string. Used for stored passwords, which are hashed from NFC
 /// so that a password typed as composed or decomposed characters verifies alike.
-pub fn to_nfc(text: &str) -> String {
+pub(crate) fn to_nfc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     push_nfc(&mut out, text);
     out

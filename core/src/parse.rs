@@ -26,12 +26,12 @@ pub const DEFAULT_MAX_HEADER_LEN: usize = 4096;
 /// use endpoint_auth::ParseOptions;
 ///
 /// let strict = ParseOptions::new().latin1_fallback(false).max_header_len(1024);
-/// assert_eq!(strict.get_max_header_len(), 1024);
+/// assert_ne!(strict, ParseOptions::default());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParseOptions {
-    max_header_len: usize,
-    latin1_fallback: bool,
+    pub(crate) max_header_len: usize,
+    pub(crate) latin1_fallback: bool,
 }
 
 impl Default for ParseOptions {
@@ -61,16 +61,6 @@ impl ParseOptions {
     pub const fn latin1_fallback(mut self, enabled: bool) -> Self {
         self.latin1_fallback = enabled;
         self
-    }
-
-    /// The configured size limit in bytes.
-    pub const fn get_max_header_len(&self) -> usize {
-        self.max_header_len
-    }
-
-    /// Whether the ISO-8859-1 fallback is on.
-    pub const fn get_latin1_fallback(&self) -> bool {
-        self.latin1_fallback
     }
 }
 
@@ -125,7 +115,7 @@ pub enum ParseError {
 /// Pass every value the request carries, in order; more than one is refused (SPEC §1.1).
 ///
 /// ```
-/// use endpoint_auth::{parse_authorization, ParseOptions};
+/// use endpoint_auth::{ParseOptions, parse::parse_authorization};
 ///
 /// let values: [&[u8]; 1] = [b"Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="];
 /// let credentials = parse_authorization(values, &ParseOptions::new()).unwrap();

@@ -4,7 +4,7 @@
 //!
 //! The names are listed in the crate documentation's "Metrics" section.
 
-use crate::outcome::{FailureReason, UnavailableReason};
+use crate::rejection::{FailureReason, UnavailableReason};
 
 pub(crate) fn authenticated() {
     metrics::counter!("endpoint_auth_outcomes_total", "outcome" => "authenticated").increment(1);

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use crate::password::{work_units, HashKind};
+use crate::hash::{work_units, HashKind};
 
 /// Weight of a new observation in the running averages, once the first few have settled them.
 const ALPHA: f64 = 0.1;
@@ -148,7 +148,7 @@ mod tests {
     const BCRYPT_12: &str = "$2b$12$abcdefghijklmnopqrstuuR3Xe3yM7K2C8hJ1cPz3t4b8yHnpTQW2";
 
     fn argon2(m: u32, t: u32) -> String {
-        crate::password::HashPolicy::argon2id(m, t, 1)
+        crate::hash::HashPolicy::argon2id(m, t, 1)
             .unwrap()
             .hash("pw")
             .unwrap()

@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use endpoint_auth::check::{CheckFuture, CheckOutcome, CredentialCheck};
+use endpoint_auth::rejection::FailureReason;
 use endpoint_auth::{
-    AuthOutcome, Authenticator, ClientAddress, Credentials, FailureReason, PoolConfig,
-    Requirements, StoreError,
+    Authenticator, ClientAddress, Credentials, PoolConfig, Rejection, Requirements, StoreError,
 };
 
 /// A directory with one account that counts the checks it answers, per login.
@@ -62,7 +62,7 @@ fn auth(directory: &Directory) -> Authenticator<String> {
         .unwrap()
 }
 
-fn login(auth: &Authenticator<String>, user: &str, password: &str) -> AuthOutcome<String> {
+fn login(auth: &Authenticator<String>, user: &str, password: &str) -> Result<String, Rejection> {
     let header = Credentials::new(user, password).unwrap().to_header_value();
     pollster::block_on(auth.authenticate_user(
         [header.as_bytes()],
@@ -71,11 +71,10 @@ fn login(auth: &Authenticator<String>, user: &str, password: &str) -> AuthOutcom
     ))
 }
 
-fn status(outcome: AuthOutcome<String>) -> u16 {
+fn status(outcome: Result<String, Rejection>) -> u16 {
     match outcome {
-        AuthOutcome::User(_) => 200,
-        AuthOutcome::Rejected(rejection) => rejection.status().as_u16(),
-        other => panic!("{other:?}"),
+        Ok(_) => 200,
+        Err(rejection) => rejection.status().as_u16(),
     }
 }
 
@@ -85,7 +84,7 @@ fn accepted_credentials_yield_the_checks_user_and_are_cached() {
     let auth = auth(&directory);
     for _ in 0..3 {
         match login(&auth, "ada@example.com", "analytical engine") {
-            AuthOutcome::User(user) => assert_eq!(user, "user:ada@example.com"),
+            Ok(user) => assert_eq!(user, "user:ada@example.com"),
             other => panic!("{other:?}"),
         }
     }
@@ -100,8 +99,7 @@ fn accepted_credentials_yield_the_checks_user_and_are_cached() {
 fn a_refusal_is_the_uniform_401() {
     let directory = Directory::default();
     let auth = auth(&directory);
-    let AuthOutcome::Rejected(rejection) = login(&auth, "ada@example.com", "difference engine")
-    else {
+    let Err(rejection) = login(&auth, "ada@example.com", "difference engine") else {
         panic!()
     };
     let response = rejection.response();
@@ -129,8 +127,7 @@ fn racing_wrong_passwords_reach_the_check_exactly_the_limit() {
         assert_eq!(thread.join().unwrap(), 401);
     }
     assert_eq!(directory.checks("ada@example.com"), 10);
-    let AuthOutcome::Rejected(rejection) = login(&auth, "ada@example.com", "analytical engine")
-    else {
+    let Err(rejection) = login(&auth, "ada@example.com", "analytical engine") else {
         panic!("the right password must be refused once locked")
     };
     assert!(matches!(

@@ -4,7 +4,11 @@
 //!
 //! Each test pins an input a fuzz target once found misread.
 
-use endpoint_auth::{parse_value, Credentials, ParseError, ParseOptions, Part};
+use endpoint_auth::{
+    credentials::Part,
+    parse::{parse_value, ParseError},
+    Credentials, ParseOptions,
+};
 
 fn parse(value: &str) -> Result<Credentials, ParseError> {
     parse_value(value.as_bytes(), &ParseOptions::new())

@@ -6,9 +6,10 @@
 
 use std::sync::{Arc, Mutex};
 
+use endpoint_auth::audit::AuditEvent;
 use endpoint_auth::{
-    AuditEvent, AuthOutcome, Authenticator, CacheConfig, Credentials, HashPolicy, MemoryStore,
-    NewUser, PoolConfig, Requirements, User,
+    Authenticator, CacheConfig, Credentials, HashPolicy, MemoryStore, NewUser, PoolConfig,
+    Rejection, Requirements, User,
 };
 
 const PASSWORD: &str = "mySuperS3cretPassw0rd";
@@ -35,7 +36,7 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
     }
 }
 
-fn login(auth: &Authenticator<User>, user: &str, password: &str) -> AuthOutcome<User> {
+fn login(auth: &Authenticator<User>, user: &str, password: &str) -> Result<User, Rejection> {
     let header = Credentials::new(user, password)
         .expect("valid credentials")
         .to_header_value();

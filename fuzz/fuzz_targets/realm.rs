@@ -6,7 +6,7 @@
 #![no_main]
 #![forbid(unsafe_code)]
 
-use endpoint_auth::{Realm, RealmError};
+use endpoint_auth::{challenge::RealmError, Realm};
 use endpoint_auth_fuzz::{is_c0_or_del, is_c1, realm_of_challenge};
 use libfuzzer_sys::fuzz_target;
 

@@ -31,8 +31,9 @@ use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use endpoint_auth::{
-    AuthOutcome, Authenticator, ClientAddress, Credentials, HashPolicy, LockoutPolicy,
-    Requirements, SlotRule, StoreError, StoreFuture, UserRecord, UserStore,
+    store::{SlotRule, StoreFuture},
+    Authenticator, ClientAddress, Credentials, HashPolicy, LockoutPolicy, Requirements, StoreError,
+    UserRecord, UserStore,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use sqlx::Row;
@@ -108,7 +109,7 @@ impl AccountsStore {
             }
         }
         // Logins are matched case-insensitively (SQLite's NOCASE folds ASCII only; keep a
-        // column of `endpoint_auth::login_key(login)` for Unicode logins), so they must be
+        // column of `endpoint_auth::store::login_key(login)` for Unicode logins), so they must be
         // unique that way; the index also serves the lookup.
         sqlx::query(
             "CREATE UNIQUE INDEX IF NOT EXISTS accounts_login_nocase \
@@ -285,9 +286,8 @@ pub(crate) async fn demo(url: &str) -> Result<Vec<String>, Box<dyn std::error::E
             "bcrypt"
         };
         let answer = match outcome {
-            AuthOutcome::User(account) => format!("200 {}", account.login),
-            AuthOutcome::Rejected(rejection) => rejection.status().to_string(),
-            other => format!("{other:?}"),
+            Ok(account) => format!("200 {}", account.login),
+            Err(rejection) => rejection.status().to_string(),
         };
         lines.push(format!(
             "{label}: {answer} (stored: {scheme} hash, failed_logins = {})",

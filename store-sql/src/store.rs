@@ -8,8 +8,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use endpoint_auth::{
-    identify_hash, validate_email, validate_import, validate_new_user, AdminError, AdminFuture,
-    NewUser, SlotRule, StoreError, StoreFuture, User, UserAdmin, UserRecord, UserStore,
+    admin::{validate_email, validate_import, validate_new_user, AdminError, AdminFuture},
+    hash::identify_hash,
+    store::{SlotRule, StoreFuture},
+    NewUser, StoreError, User, UserAdmin, UserRecord, UserStore,
 };
 use sqlx::pool::PoolConnection;
 use sqlx::{Database, Pool};
@@ -23,11 +25,11 @@ use crate::pool::{Backend, SqlPool};
 use crate::row::{read_base, read_record, select_list, SqlUser, BASE_COLUMNS};
 use crate::timestamp::DbTime;
 
-/// The key an email is unique and looked up under: the core's [`login_key`](endpoint_auth::login_key)
+/// The key an email is unique and looked up under: the core's [`login_key`](endpoint_auth::store::login_key)
 /// (trimmed, lower-cased with full Unicode rules unlike SQLite's ASCII-only `lower()`, NFC),
 /// computed in Rust so both backends and the memory store agree.
 pub(crate) fn email_key(email: &str) -> String {
-    endpoint_auth::login_key(email)
+    endpoint_auth::store::login_key(email)
 }
 
 /// The highest failure count stored; counting saturates there, as the core's memory store does.
@@ -314,7 +316,7 @@ impl Shared {
 ///
 /// # Behaviour
 /// - Emails are unique and looked up case-insensitively through `email_key`
-///   ([`login_key`](endpoint_auth::login_key)), kept next to the email as given.
+///   ([`login_key`](endpoint_auth::store::login_key)), kept next to the email as given.
 /// - `reserve_failure_slot` is one `UPDATE … SET n_password_failures = n_password_failures + 1
 ///   … WHERE <the slot rule> RETURNING n_password_failures`: exact under any concurrency, across
 ///   any number of instances sharing the database.

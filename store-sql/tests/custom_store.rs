@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use endpoint_auth::{SlotRule, UserStore};
+use endpoint_auth::{store::SlotRule, UserStore};
 
 use common::TempDir;
 

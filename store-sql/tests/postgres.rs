@@ -11,14 +11,16 @@ mod common;
 mod contract;
 
 /// A rule that always grants: plain failure counting.
-const UNLIMITED: endpoint_auth::SlotRule = endpoint_auth::SlotRule::new(u32::MAX, None);
+const UNLIMITED: endpoint_auth::store::SlotRule =
+    endpoint_auth::store::SlotRule::new(u32::MAX, None);
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use endpoint_auth::{
-    FailureReason, LockoutPolicy, NewUser, Requirements, StoreError, User, UserAdmin, UserStore,
+    rejection::FailureReason, LockoutPolicy, NewUser, Requirements, StoreError, User, UserAdmin,
+    UserStore,
 };
 use endpoint_auth_sql::{sqlx, ConnectError, SqlStore, SqlStoreOptions, SqlUser, UserRow};
 use sqlx::{Connection as _, Executor as _};
@@ -500,7 +502,9 @@ async fn a_statement_that_cannot_finish_times_out_and_the_store_recovers() {
     assert!(
         matches!(
             error,
-            endpoint_auth::AdminError::Store(StoreError::Timeout(_) | StoreError::Unavailable(_))
+            endpoint_auth::admin::AdminError::Store(
+                StoreError::Timeout(_) | StoreError::Unavailable(_)
+            )
         ),
         "{error:?}"
     );
@@ -666,7 +670,7 @@ async fn a_server_that_goes_away_gives_503s_and_the_store_recovers_when_it_is_ba
         assert!(started.elapsed() < acquire + SLACK);
         // What the client sees: a 503 with Retry-After, never a 401.
         match login(&auth, "a@example.com", PASSWORD, Requirements::new()).await {
-            endpoint_auth::AuthOutcome::Rejected(rejection) => {
+            Err(rejection) => {
                 assert_eq!(rejection.status(), 503, "{rejection:?}");
                 assert!(rejection
                     .response()

@@ -7,13 +7,13 @@ mod common;
 mod contract;
 
 /// A rule that always grants: plain failure counting.
-const UNLIMITED: endpoint_auth::SlotRule = endpoint_auth::SlotRule::new(u32::MAX, None);
+const UNLIMITED: endpoint_auth::store::SlotRule =
+    endpoint_auth::store::SlotRule::new(u32::MAX, None);
 
 use std::time::Duration;
 
 use endpoint_auth::{
-    AuthOutcome, Authenticator, LockoutPolicy, NewUser, PoolConfig, Requirements, User, UserAdmin,
-    UserStore,
+    Authenticator, LockoutPolicy, NewUser, PoolConfig, Requirements, User, UserAdmin, UserStore,
 };
 use endpoint_auth_sql::{sqlx, ConnectError, SqlStore, SqlStoreOptions, SqlUser, UserRow};
 
@@ -296,7 +296,7 @@ async fn an_application_reads_its_own_columns_into_its_own_type() {
         )
         .await
     {
-        AuthOutcome::User(member) => assert_eq!(member.display_name, "Ada"),
+        Ok(member) => assert_eq!(member.display_name, "Ada"),
         other => panic!("expected the member, got {other:?}"),
     }
 }
@@ -599,8 +599,8 @@ async fn a_write_locked_database_times_out_alike_for_known_and_unknown_logins() 
     let rule = LockoutPolicy::new().slot_rule(contract::at(10));
     for (login, rule) in [
         ("alice@example.com", rule),
-        ("nobody@example.com", endpoint_auth::SlotRule::NONE),
-        ("alice@example.com", endpoint_auth::SlotRule::NONE),
+        ("nobody@example.com", endpoint_auth::store::SlotRule::NONE),
+        ("alice@example.com", endpoint_auth::store::SlotRule::NONE),
     ] {
         let start = std::time::Instant::now();
         let error = store

@@ -35,7 +35,7 @@ pub(crate) fn handler(authenticator: SharedAuthenticator, requirements: Requirem
         Box::pin(async move {
             let response = match answer {
                 None => not_found(),
-                Some(authenticating) => match authenticating.await.into_user() {
+                Some(authenticating) => match authenticating.await {
                     Ok(user) => authenticated(&user.email),
                     Err(rejection) => rejection
                         .into_http_response::<String>()

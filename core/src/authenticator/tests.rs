@@ -4,15 +4,15 @@ use std::sync::Mutex;
 use pollster::block_on;
 
 use super::*;
+use crate::admin::{NewUser, UserAdmin};
 use crate::cache::CacheConfig;
+use crate::hash::HashPolicy;
 use crate::lockout::{Lock, LockDuration};
 use crate::memory::MemoryStore;
-use crate::password::HashPolicy;
-use crate::pool::PoolConfig;
-use crate::pool::VerifierFuture;
-use crate::store::{NewUser, UserAdmin};
+use crate::rejection::{RefusalFormat, RejectionKind};
 use crate::user::User;
-use crate::{RefusalFormat, RejectionKind};
+use crate::verifier::PoolConfig;
+use crate::verifier::VerifierFuture;
 
 #[derive(Clone)]
 struct TestClock(Arc<Mutex<SystemTime>>);
@@ -131,7 +131,7 @@ fn basic(user: &str, password: &str) -> Vec<u8> {
 }
 
 impl Fixture {
-    fn login(&self, user: &str, password: &str) -> AuthOutcome<User> {
+    fn login(&self, user: &str, password: &str) -> Result<User, Rejection> {
         self.login_with(user, password, Requirements::new())
     }
 
@@ -140,7 +140,7 @@ impl Fixture {
         user: &str,
         password: &str,
         requirements: Requirements,
-    ) -> AuthOutcome<User> {
+    ) -> Result<User, Rejection> {
         let value = basic(user, password);
         block_on(self.auth.authenticate_user(
             [value.as_slice()],
@@ -158,16 +158,16 @@ impl Fixture {
     }
 }
 
-fn reason(outcome: AuthOutcome<User>) -> FailureReason {
+fn reason(outcome: Result<User, Rejection>) -> FailureReason {
     match outcome {
-        AuthOutcome::Rejected(rejection) => rejection.failure_reason().cloned().expect("a 401"),
+        Err(rejection) => rejection.failure_reason().cloned().expect("a 401"),
         other => panic!("expected a 401, got {other:?}"),
     }
 }
 
-fn user(outcome: AuthOutcome<User>) -> User {
+fn user(outcome: Result<User, Rejection>) -> User {
     match outcome {
-        AuthOutcome::User(user) => user,
+        Ok(user) => user,
         other => panic!("expected a user, got {other:?}"),
     }
 }
@@ -246,7 +246,7 @@ fn all_failures_answer_identically() {
     ]
     .into_iter()
     .map(|outcome| match outcome {
-        AuthOutcome::Rejected(r) => format!("{:?}", r.response()),
+        Err(r) => format!("{:?}", r.response()),
         other => panic!("{other:?}"),
     })
     .collect();
@@ -429,7 +429,7 @@ fn store_failure_is_a_503_never_a_401() {
     let f = fixture();
     f.store.set_failing(true);
     let outcome = f.login("user123@gmail.com", PASSWORD);
-    let AuthOutcome::Rejected(rejection) = outcome else {
+    let Err(rejection) = outcome else {
         panic!("{outcome:?}")
     };
     assert_eq!(rejection.status(), http::StatusCode::SERVICE_UNAVAILABLE);
@@ -449,13 +449,13 @@ fn require_credentials_hands_over_the_pair_without_a_store() {
     let auth = Authenticator::credentials_only("creds").unwrap();
     let value = basic("any one", "pa:ss");
     match auth.require_credentials([value.as_slice()]) {
-        AuthOutcome::Credentials(c) => {
+        Ok(c) => {
             assert_eq!(c.username(), "any one");
             assert_eq!(c.password(), "pa:ss");
         }
         other => panic!("{other:?}"),
     }
-    let refused = auth.require_credentials([]).into_credentials().unwrap_err();
+    let refused = auth.require_credentials([]).unwrap_err();
     assert_eq!(refused.status(), 401);
     assert_eq!(
         auth.challenge().response().headers[0].1,
@@ -467,7 +467,7 @@ fn require_credentials_hands_over_the_pair_without_a_store() {
         ClientAddress::UNKNOWN,
         Requirements::new(),
     ));
-    assert_eq!(outcome.into_user().unwrap_err().status(), 503);
+    assert_eq!(outcome.unwrap_err().status(), 503);
 }
 
 #[test]
@@ -605,7 +605,7 @@ fn racing_wrong_passwords_verify_exactly_the_limit() {
                     Requirements::new(),
                 ));
                 match outcome {
-                    AuthOutcome::Rejected(rejection) => rejection.status().as_u16(),
+                    Err(rejection) => rejection.status().as_u16(),
                     other => panic!("{other:?}"),
                 }
             })
@@ -634,8 +634,8 @@ fn the_dummy_hash_costs_a_real_verification_under_the_current_policy() {
     let users = f.auth.inner.users.as_ref().unwrap();
     let dummy = &users.dummy_hash;
     assert_eq!(
-        crate::identify_hash(dummy).unwrap(),
-        crate::HashKind::Argon2
+        crate::hash::identify_hash(dummy).unwrap(),
+        crate::hash::HashKind::Argon2
     );
     assert!(!policy().needs_rehash(dummy), "{dummy}");
     assert!(dummy.starts_with("$argon2id$v=19$m=64,t=1,p=1$"), "{dummy}");
@@ -685,7 +685,7 @@ fn a_flooding_client_is_throttled_while_another_is_served() {
                 client(who),
                 Requirements::new(),
             )) {
-                AuthOutcome::Rejected(rejection) => rejection.status().as_u16(),
+                Err(rejection) => rejection.status().as_u16(),
                 other => panic!("{other:?}"),
             }
         })
@@ -756,7 +756,7 @@ fn a_request_dropped_while_waiting_is_not_verified() {
         0
     );
     verifier.open();
-    assert!(matches!(holder.join().unwrap(), AuthOutcome::Rejected(_)));
+    assert!(holder.join().unwrap().is_err());
     assert_eq!(
         verifier.against(&hash),
         0,
@@ -797,7 +797,7 @@ fn json_refusals_keep_the_challenge() {
         client(1),
         Requirements::new(),
     ));
-    let AuthOutcome::Rejected(rejection) = outcome else {
+    let Err(rejection) = outcome else {
         panic!("{outcome:?}")
     };
     let response = rejection.response();

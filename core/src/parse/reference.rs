@@ -9,10 +9,10 @@ use super::*;
 
 /// What [`parse_value`] should answer for `value`, reached by the obvious route.
 fn reference(value: &[u8], options: &ParseOptions) -> Result<(String, String), ParseError> {
-    if value.len() > options.get_max_header_len() {
+    if value.len() > options.max_header_len {
         return Err(ParseError::TooLong {
             len: value.len(),
-            max: options.get_max_header_len(),
+            max: options.max_header_len,
         });
     }
     let is_ows = |b: &u8| *b == b' ' || *b == b'\t';
@@ -51,7 +51,7 @@ fn reference(value: &[u8], options: &ParseOptions) -> Result<(String, String), P
     })?;
     let text = match String::from_utf8(octets) {
         Ok(text) => text,
-        Err(_) if !options.get_latin1_fallback() => return Err(ParseError::InvalidUtf8),
+        Err(_) if !options.latin1_fallback => return Err(ParseError::InvalidUtf8),
         Err(not_utf8) => not_utf8.as_bytes().iter().map(|&b| char::from(b)).collect(),
     };
     let (username, password) = text.split_once(':').ok_or(ParseError::MissingColon)?;
@@ -72,7 +72,10 @@ fn reference(value: &[u8], options: &ParseOptions) -> Result<(String, String), P
     if username.chars().any(|c| bidi.contains(&c)) {
         return Err(ParseError::BidiFormatting);
     }
-    Ok((crate::to_nfc(username), crate::to_nfc(password)))
+    Ok((
+        crate::normalize::to_nfc(username),
+        crate::normalize::to_nfc(password),
+    ))
 }
 
 fn ours(value: &[u8], options: &ParseOptions) -> Result<(String, String), ParseError> {

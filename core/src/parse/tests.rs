@@ -376,8 +376,8 @@ mod properties {
         fn encode_then_parse_round_trips(user in username(), pass in password()) {
             let built = Credentials::new(&user, &pass).unwrap();
             let parsed = parse(built.to_header_value().as_bytes()).unwrap();
-            prop_assert_eq!(parsed.username(), crate::to_nfc(&user));
-            prop_assert_eq!(parsed.password(), crate::to_nfc(&pass));
+            prop_assert_eq!(parsed.username(), crate::normalize::to_nfc(&user));
+            prop_assert_eq!(parsed.password(), crate::normalize::to_nfc(&pass));
         }
 
         #[test]

@@ -11,8 +11,9 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use endpoint_auth::{
-    AdminError, AuthOutcome, Authenticator, Credentials, FailureReason, HashPolicy, LockDuration,
-    LockoutPolicy, NewUser, PoolConfig, Requirements, SlotRule, User, UserAdmin, UserStore,
+    admin::AdminError, lockout::LockDuration, rejection::FailureReason, store::SlotRule,
+    Authenticator, Credentials, HashPolicy, LockoutPolicy, NewUser, PoolConfig, Rejection,
+    Requirements, User, UserAdmin, UserStore,
 };
 
 /// A rule that always grants: plain failure counting.
@@ -901,7 +902,7 @@ pub(crate) async fn login(
     username: &str,
     password: &str,
     requirements: Requirements,
-) -> AuthOutcome<User> {
+) -> Result<User, Rejection> {
     let header = Credentials::new(username, password)
         .expect("valid credentials")
         .to_header_value();
@@ -915,18 +916,18 @@ pub(crate) async fn login(
 
 /// The user, or a panic saying what came instead.
 #[track_caller]
-pub(crate) fn expect_user(outcome: AuthOutcome<User>) -> User {
+pub(crate) fn expect_user(outcome: Result<User, Rejection>) -> User {
     match outcome {
-        AuthOutcome::User(user) => user,
+        Ok(user) => user,
         other => panic!("expected a user, got {other:?}"),
     }
 }
 
 /// The 401's reason, or a panic.
 #[track_caller]
-pub(crate) fn expect_401(outcome: AuthOutcome<User>) -> FailureReason {
+pub(crate) fn expect_401(outcome: Result<User, Rejection>) -> FailureReason {
     match outcome {
-        AuthOutcome::Rejected(rejection) if rejection.status() == 401 => rejection
+        Err(rejection) if rejection.status() == 401 => rejection
             .failure_reason()
             .cloned()
             .expect("a 401 has a reason"),

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
+use crate::hash::{HashError, HashPolicy, Verification};
 use crate::oneshot;
-use crate::password::{HashError, HashPolicy, Verification};
 
 /// Why a verification or hash did not produce an answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,11 +54,11 @@ pub trait PasswordVerifier: Send + Sync + 'static {
 /// Sizing of password verification: the hashing threads, and how requests wait for them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolConfig {
-    workers: usize,
-    max_wait: Duration,
-    max_waiting: usize,
-    retry_after: Duration,
-    lower_priority: bool,
+    pub(crate) workers: usize,
+    pub(crate) max_wait: Duration,
+    pub(crate) max_waiting: usize,
+    pub(crate) retry_after: Duration,
+    pub(crate) lower_priority: bool,
 }
 
 impl Default for PoolConfig {
@@ -114,26 +114,6 @@ impl PoolConfig {
         self.lower_priority = lower;
         self
     }
-
-    /// The configured number of workers.
-    pub fn get_workers(&self) -> usize {
-        self.workers
-    }
-
-    /// The configured wait bound.
-    pub fn get_max_wait(&self) -> Duration {
-        self.max_wait
-    }
-
-    /// The configured bound on waiting requests.
-    pub fn get_max_waiting(&self) -> usize {
-        self.max_waiting
-    }
-
-    /// The configured `Retry-After`.
-    pub fn get_retry_after(&self) -> Duration {
-        self.retry_after
-    }
 }
 
 type Job = Box<dyn FnOnce() + Send + 'static>;
@@ -150,7 +130,7 @@ type Job = Box<dyn FnOnce() + Send + 'static>;
 /// Threads stop when the pool (every clone of its handle) is dropped.
 ///
 /// ```
-/// use endpoint_auth::{HashPolicy, PasswordVerifier, PoolConfig, VerificationPool};
+/// use endpoint_auth::{HashPolicy, PoolConfig, verifier::{PasswordVerifier, VerificationPool}};
 ///
 /// let policy = HashPolicy::argon2id(64, 1, 1).unwrap();
 /// let stored = policy.hash("pw").unwrap();
@@ -212,9 +192,9 @@ impl VerificationPool {
         &self.shared.policy
     }
 
-    /// The pool's sizing.
-    pub fn config(&self) -> PoolConfig {
-        self.shared.config
+    /// How many hashing threads the pool runs, and so how many verifications run at once.
+    pub fn workers(&self) -> usize {
+        self.shared.config.workers
     }
 
     fn submit<T: Send + 'static>(

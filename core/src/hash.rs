@@ -3,7 +3,7 @@
 //! import explicitly allows them ([`identify_hash_allowing_legacy`]), and always rehashed.
 //!
 //! This module is CPU work only. It runs on whatever thread calls it; the
-//! [`VerificationPool`](crate::VerificationPool) is what keeps it off request threads.
+//! [`VerificationPool`](crate::verifier::VerificationPool) is what keeps it off request threads.
 
 use std::cell::RefCell;
 use std::fmt;
@@ -88,7 +88,7 @@ impl HashKind {
 /// importers can refuse unusable hashes when they are written, not at login (SPEC §6).
 ///
 /// ```
-/// use endpoint_auth::{identify_hash, HashKind};
+/// use endpoint_auth::hash::{identify_hash, HashKind};
 ///
 /// assert_eq!(
 ///     identify_hash("$2y$10$cmSkeO2UKAKpxAJZlSDQVuDvgt5Ig4ZgwzhOYHWqfA0d9u8vGbt0i").unwrap(),
@@ -122,7 +122,7 @@ pub fn identify_hash(stored: &str) -> Result<HashKind, HashError> {
 /// successful login.
 ///
 /// ```
-/// use endpoint_auth::{identify_hash, identify_hash_allowing_legacy, HashKind};
+/// use endpoint_auth::hash::{identify_hash, identify_hash_allowing_legacy, HashKind};
 ///
 /// let apr1 = "$apr1$r31.....$HqJZimcKQFAMYayBlzkrA/";
 /// assert_eq!(identify_hash_allowing_legacy(apr1).unwrap(), HashKind::Apr1Md5);

@@ -1,4 +1,5 @@
-//! What authentication decided, and the single mapping from a refusal to an HTTP response.
+//! A refused request, why it was refused, and the single mapping from a refusal to an HTTP
+//! response. Only the core builds a [`Rejection`]; adapters answer with it.
 
 use std::fmt;
 use std::time::Duration;
@@ -6,56 +7,11 @@ use std::time::Duration;
 use http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderName, HeaderValue, StatusCode};
 
-use crate::credentials::Credentials;
+use crate::hash::HashError;
 use crate::lockout::Lock;
 use crate::parse::ParseError;
-use crate::password::HashError;
-use crate::pool::VerifyError;
 use crate::store::StoreError;
-
-/// The result of authenticating one request. The adapter MUST act on it.
-#[must_use = "an outcome decides whether the handler runs; drop it and the request is unprotected"]
-#[non_exhaustive]
-#[derive(Debug)]
-pub enum AuthOutcome<U> {
-    /// `authenticate_users`: the credentials belong to this stored user. The adapter MUST run the
-    /// handler with it (Anvil's `request.user`).
-    User(U),
-    /// `require_credentials`: the request carries well-formed credentials. The adapter MUST run
-    /// the handler with them (Anvil's `request.username` / `request.password`); checking them
-    /// is the handler's job.
-    Credentials(Credentials),
-    /// Refused. The adapter MUST NOT run the handler and MUST answer with
-    /// [`Rejection::response`] (401 + challenge, 503 or 429).
-    Rejected(Rejection),
-}
-
-impl<U> AuthOutcome<U> {
-    /// The user, or the rejection to answer with. A `Credentials` outcome (the wrong mode for
-    /// this call) is answered as a 401.
-    ///
-    /// # Errors
-    /// The [`Rejection`] the adapter must answer with.
-    pub fn into_user(self) -> Result<U, Rejection> {
-        match self {
-            AuthOutcome::User(user) => Ok(user),
-            AuthOutcome::Rejected(rejection) => Err(rejection),
-            AuthOutcome::Credentials(_) => Err(Rejection::internal_mode_mismatch()),
-        }
-    }
-
-    /// The credentials, or the rejection to answer with.
-    ///
-    /// # Errors
-    /// The [`Rejection`] the adapter must answer with.
-    pub fn into_credentials(self) -> Result<Credentials, Rejection> {
-        match self {
-            AuthOutcome::Credentials(credentials) => Ok(credentials),
-            AuthOutcome::Rejected(rejection) => Err(rejection),
-            AuthOutcome::User(_) => Err(Rejection::internal_mode_mismatch()),
-        }
-    }
-}
+use crate::verifier::VerifyError;
 
 /// Why a request got the uniform 401. For logs, tracing and the audit hook only: it never reaches
 /// the response.
@@ -175,7 +131,7 @@ pub enum RefusalFormat {
 impl RefusalFormat {
     fn content_type(self) -> HeaderValue {
         HeaderValue::from_static(match self {
-            RefusalFormat::PlainText => REJECTION_CONTENT_TYPE,
+            RefusalFormat::PlainText => PLAIN_TEXT_CONTENT_TYPE,
             RefusalFormat::Json => "application/json",
         })
     }
@@ -245,7 +201,7 @@ pub const UNAVAILABLE_BODY: &str = "Service Unavailable";
 /// The body of every 429.
 pub const TOO_MANY_REQUESTS_BODY: &str = "Too Many Requests";
 /// The `Content-Type` of every refusal body.
-pub const REJECTION_CONTENT_TYPE: &str = "text/plain; charset=utf-8";
+pub const PLAIN_TEXT_CONTENT_TYPE: &str = "text/plain; charset=utf-8";
 
 /// A refusal as HTTP: status, headers and body. Built by [`Rejection::response`].
 #[derive(Debug, Clone)]
@@ -274,7 +230,7 @@ impl RejectionResponse {
 impl Rejection {
     /// A 401 for `reason`, challenging with `challenge` (a [`Realm`](crate::Realm)'s header
     /// value).
-    pub fn unauthorized(challenge: HeaderValue, reason: FailureReason) -> Self {
+    pub(crate) fn unauthorized(challenge: HeaderValue, reason: FailureReason) -> Self {
         Self {
             kind: RejectionKind::Unauthorized(reason),
             challenge,
@@ -283,7 +239,7 @@ impl Rejection {
     }
 
     /// A 503 advising a retry after `retry_after`.
-    pub fn unavailable(
+    pub(crate) fn unavailable(
         challenge: HeaderValue,
         reason: UnavailableReason,
         retry_after: Duration,
@@ -299,7 +255,7 @@ impl Rejection {
     }
 
     /// A 429 advising a retry after `retry_after`.
-    pub fn too_many_requests(challenge: HeaderValue, retry_after: Duration) -> Self {
+    pub(crate) fn too_many_requests(challenge: HeaderValue, retry_after: Duration) -> Self {
         Self {
             kind: RejectionKind::TooManyRequests { retry_after },
             challenge,
@@ -311,14 +267,6 @@ impl Rejection {
     pub fn with_format(mut self, format: RefusalFormat) -> Self {
         self.format = format;
         self
-    }
-
-    fn internal_mode_mismatch() -> Self {
-        Self::unavailable(
-            HeaderValue::from_static("Basic"),
-            UnavailableReason::NoUserStore,
-            Duration::from_secs(1),
-        )
     }
 
     /// What kind of refusal this is, with its reason.
@@ -490,19 +438,5 @@ mod tests {
             .contains("did not answer"));
         let wrong = Rejection::unauthorized(challenge(), FailureReason::WrongPassword);
         assert!(wrong.source().is_none());
-    }
-
-    #[test]
-    fn outcome_accessors() {
-        let outcome: AuthOutcome<u8> = AuthOutcome::User(7);
-        assert_eq!(outcome.into_user().unwrap(), 7);
-        let outcome: AuthOutcome<u8> = AuthOutcome::Rejected(Rejection::unauthorized(
-            challenge(),
-            FailureReason::WrongPassword,
-        ));
-        assert_eq!(
-            outcome.into_credentials().unwrap_err().status(),
-            StatusCode::UNAUTHORIZED
-        );
     }
 }
