@@ -105,15 +105,7 @@ impl SqlStoreOptions {
         self
     }
 
-    /// The configured acquire timeout.
-    pub fn get_acquire_timeout(&self) -> Duration {
-        self.acquire_timeout
-    }
 
-    /// The configured query timeout.
-    pub fn get_query_timeout(&self) -> Duration {
-        self.query_timeout
-    }
 
     /// Opens a store on the database at `url`, checks that it answers, and creates or updates
     /// the users table.
@@ -388,8 +380,8 @@ mod tests {
             .acquire_timeout(Duration::from_millis(250))
             .query_timeout(Duration::from_secs(1));
         assert_eq!(options.max_connections, Some(1));
-        assert_eq!(options.get_acquire_timeout(), Duration::from_millis(250));
-        assert_eq!(options.get_query_timeout(), Duration::from_secs(1));
+        assert_eq!(options.acquire_timeout, Duration::from_millis(250));
+        assert_eq!(options.query_timeout, Duration::from_secs(1));
     }
 
     #[cfg(feature = "postgres")]
