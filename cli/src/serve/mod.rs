@@ -2,6 +2,7 @@
 //! behind one connection policy ([`ConnectionPolicy`]) whatever the framework.
 
 mod connections;
+mod demo_routes;
 pub mod forward_auth;
 mod logging;
 pub mod metrics;

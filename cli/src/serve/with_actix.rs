@@ -27,11 +27,11 @@ use actix_web::http::{KeepAlive, StatusCode};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use endpoint_auth::Rejection;
 use endpoint_auth_actix::{AuthUser, BasicCredentials, ConfirmedUser};
-use endpoint_auth_conformance::routes::{
-    credentials_body, user_body, CONFIRMED, CREDENTIALS, OPEN, OPEN_BODY, PROTECTED,
-};
 
 use super::connections::ConnectionPolicy;
+use super::demo_routes::{
+    credentials_body, open_body, user_body, CONFIRMED, CREDENTIALS, OPEN, PROTECTED,
+};
 use super::{access_log, Caller, SharedAuthenticator};
 use crate::error::CliError;
 
@@ -61,7 +61,7 @@ async fn credentials(credentials: BasicCredentials) -> HttpResponse {
 }
 
 async fn open() -> HttpResponse {
-    json(None, OPEN_BODY.to_owned())
+    json(None, open_body())
 }
 
 /// The SPEC §7 routes on actix-web, for `App::configure` (the access log and the request limits

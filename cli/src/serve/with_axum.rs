@@ -10,14 +10,13 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use endpoint_auth_axum::{AuthUser, BasicCredentials, ConfirmedUser};
-use endpoint_auth_conformance::routes::{
-    credentials_body, user_body, CONFIRMED, CREDENTIALS, OPEN, OPEN_BODY, PROTECTED,
-};
-
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 use super::connections::{BoxError, Handler};
+use super::demo_routes::{
+    credentials_body, open_body, user_body, CONFIRMED, CREDENTIALS, OPEN, PROTECTED,
+};
 use super::{json_response, log_response, Caller, SharedAuthenticator};
 
 /// The SPEC §7 routes on axum, with the access log around them.
@@ -51,7 +50,7 @@ async fn credentials(credentials: BasicCredentials) -> Response {
 }
 
 async fn open() -> Response {
-    json(None, OPEN_BODY.to_owned())
+    json(None, open_body())
 }
 
 async fn log_request(request: Request, next: Next) -> Response {

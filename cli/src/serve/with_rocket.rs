@@ -11,7 +11,6 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use endpoint_auth_conformance::routes::{credentials_body, user_body, OPEN_BODY};
 use endpoint_auth_rocket::{AuthUser, BasicAuth, BasicCredentials, ConfirmedUser};
 use hyper::body::Bytes;
 use rocket::config::LogLevel;
@@ -25,6 +24,7 @@ use rocket::{get, Build, Config, Request, Rocket};
 use super::connections::{
     full_body, plain_response, read_body, Handler, RequestBody, ResponseBody,
 };
+use super::demo_routes::{credentials_body, open_body, user_body};
 use super::{access_log, Caller, SharedAuthenticator};
 use crate::error::CliError;
 
@@ -75,8 +75,8 @@ fn credentials(credentials: BasicCredentials, note: CallerNote<'_>) -> (ContentT
 }
 
 #[get("/open")]
-fn open() -> (ContentType, &'static str) {
-    (ContentType::JSON, OPEN_BODY)
+fn open() -> (ContentType, String) {
+    (ContentType::JSON, open_body())
 }
 
 fn access_log_fairing() -> AdHoc {

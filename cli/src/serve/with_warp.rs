@@ -6,10 +6,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use endpoint_auth::{Credentials, User};
-use endpoint_auth_conformance::routes::{
-    credentials_body, user_body, CONFIRMED, CONFIRMED_REQUIREMENTS, CREDENTIALS, OPEN, OPEN_BODY,
-    PROTECTED, PROTECTED_REQUIREMENTS,
-};
 use endpoint_auth_warp::{authenticate_users, preflight, recover, require_credentials};
 use warp::http::{Method, StatusCode};
 use warp::path::FullPath;
@@ -20,6 +16,10 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 use super::connections::{BoxError, Handler};
+use super::demo_routes::{
+    credentials_body, open_body, user_body, CONFIRMED, CONFIRMED_REQUIREMENTS, CREDENTIALS, OPEN,
+    PROTECTED, PROTECTED_REQUIREMENTS,
+};
 use super::{json_response, log_response, Caller, SharedAuthenticator};
 
 fn route(path: &'static str) -> impl Filter<Extract = (), Error = Rejection> + Copy {
@@ -67,7 +67,7 @@ pub fn app(
             )
         })
         .recover(recover);
-    let open = route(OPEN).map(|| json(None, OPEN_BODY.to_owned()));
+    let open = route(OPEN).map(|| json(None, open_body()));
     let preflights = preflight(authenticator).map(|| warp::reply().into_response());
     let routes = preflights
         .or(protected.map(Reply::into_response))
