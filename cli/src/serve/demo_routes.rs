@@ -7,11 +7,32 @@
 //! | `GET /confirmed` | authenticate_users, confirmed email required | [`user_body`] |
 //! | `GET /credentials` | require_credentials | [`credentials_body`] |
 //! | `GET /open` | none | [`open_body`] |
+//!
+//! `/credentials` echoes the password it receives: it exists to test decoding, so only
+//! [`Routes::Demo`] (`serve --demo`) mounts it.
 
 use endpoint_auth::{Credentials, Requirements, User};
 use serde_json::json;
 
 use crate::dates::rfc3339;
+
+/// Which of the SPEC §7 routes `serve` mounts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Routes {
+    /// `/protected`, `/confirmed` and `/open`: what `serve` mounts.
+    #[default]
+    Standard,
+    /// Those and `/credentials`, which answers with the password it was sent: what
+    /// `serve --demo` mounts, and what the conformance suite calls.
+    Demo,
+}
+
+impl Routes {
+    /// Whether `/credentials` is mounted.
+    pub(crate) fn credentials(self) -> bool {
+        self == Self::Demo
+    }
+}
 
 /// `GET /protected`: authenticate_users.
 pub(crate) const PROTECTED: &str = "/protected";
