@@ -26,7 +26,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve /protected, /confirmed, /credentials and /open (SPEC §7) until Ctrl-C or SIGTERM.
+    /// Serve /protected, /confirmed and /open (SPEC §7), and /credentials with --demo, until
+    /// Ctrl-C or SIGTERM.
     Serve(ServeArgs),
     /// Manage users.
     #[command(subcommand)]
@@ -64,8 +65,9 @@ pub struct ServeArgs {
         value_name = "TEXT"
     )]
     pub realm: String,
-    /// Make sure the demo user (user123@gmail.com / mySuperS3cretPassw0rd) exists and print how
-    /// to call the server with curl.
+    /// Also serve `GET /credentials`, which echoes the username and password it receives (to test
+    /// decoding; serve it only to yourself), make sure the demo user (user123@gmail.com /
+    /// mySuperS3cretPassw0rd) exists, and print how to call the server with curl.
     #[arg(long, env = "ENDPOINT_AUTH_DEMO", value_parser = BoolishValueParser::new())]
     pub demo: bool,
     /// Serve only `/auth`, for a reverse proxy's per-request authentication (nginx

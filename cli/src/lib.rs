@@ -20,6 +20,7 @@
 #![deny(missing_docs)]
 
 pub mod args;
+mod dates;
 pub mod error;
 pub mod import;
 mod password;

@@ -10,10 +10,10 @@ use endpoint_auth_sql::SqlStore;
 use serde_json::json;
 
 use crate::args::{ImportFormat, PasswordSource, UsersCommand};
+use crate::dates::rfc3339;
 use crate::error::CliError;
 use crate::import::{read_anvil_csv, read_htpasswd, Hashes};
 use crate::password::read_new_password;
-use endpoint_auth_conformance::routes::rfc3339;
 
 /// Imports of more entries than this show a progress spinner (on a terminal).
 const PROGRESS_ABOVE: usize = 300;

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use endpoint_auth::{Authenticator, User};
 use endpoint_auth_cli::args::Framework;
-use endpoint_auth_cli::serve::ConnectionPolicy;
+use endpoint_auth_cli::serve::{ConnectionPolicy, Routes};
 use endpoint_auth_conformance::{Fixture, TestServer};
 use endpoint_auth_sql::SqlStore;
 use tokio::runtime::Runtime;
@@ -35,13 +35,15 @@ fn sqlite_fixture() -> Fixture {
     })
 }
 
-/// Starts exactly what `endpoint-auth serve --framework FRAMEWORK` serves, connection policy
-/// included, on the suite's listener.
+/// Starts exactly what `endpoint-auth serve --demo --framework FRAMEWORK` serves, connection
+/// policy included, on the suite's listener: the suite calls `/credentials`, which only `--demo`
+/// mounts.
 fn start(framework: Framework, authenticator: Authenticator<User>) -> TestServer {
     TestServer::spawn_tokio(move |listener, stop| async move {
         endpoint_auth_cli::serve::serve_on(
             listener,
             framework,
+            Routes::Demo,
             authenticator,
             &ConnectionPolicy::default(),
             stop,

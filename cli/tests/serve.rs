@@ -130,6 +130,36 @@ fn actix_over_postgres() {
     postgres("actix");
 }
 
+/// `/credentials` answers with the password it was sent, so only `--demo` mounts it.
+#[test]
+fn credentials_route_only_with_demo() {
+    for framework in ["axum", "warp", "rocket", "actix"] {
+        let db = Db::sqlite();
+
+        let server = Server::start_without_demo(framework, db.url(), &[]);
+        let (status, head, body) = curl(&["-u", "someone:pa:ss", &server.url("/credentials")]);
+        assert_eq!(status, 404, "{framework} without --demo: {head}");
+        assert!(!body.contains("pa:ss"), "{framework}: {body}");
+        let (status, _, _) = curl(&[&server.url("/open")]);
+        assert_eq!(status, 200, "{framework}: the other routes are served");
+        let (status, _, _) = curl(&[&server.url("/protected")]);
+        assert_eq!(status, 401, "{framework}: the other routes are served");
+        let (exit, log) = server.stop();
+        assert!(exit.success(), "{framework}: {log}");
+
+        let server = Server::start(framework, db.url());
+        let (status, head, body) = curl(&["-u", "someone:pa:ss", &server.url("/credentials")]);
+        assert_eq!(status, 200, "{framework} with --demo: {head}");
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&body).expect("JSON"),
+            serde_json::json!({"username": "someone", "password": "pa:ss"}),
+            "{framework}"
+        );
+        let (exit, log) = server.stop();
+        assert!(exit.success(), "{framework}: {log}");
+    }
+}
+
 #[test]
 fn demo_user_is_created_once_and_the_database_file_on_first_use() {
     let db = Db::sqlite();

@@ -8,10 +8,16 @@
 //! | `GET /open` | none | [`OPEN_BODY`] |
 //!
 //! Serve bodies with `Content-Type: application/json`.
+//!
+//! These build an adapter's answers; the suite checks them against expectations written out in
+//! its cases, so a mistake here fails the suite instead of agreeing with itself.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use endpoint_auth::{Credentials, Requirements, User};
+use time::format_description::well_known::Rfc3339;
+use time::macros::datetime;
+use time::OffsetDateTime;
 
 /// `GET /protected`: authenticate_users.
 pub const PROTECTED: &str = "/protected";
@@ -50,33 +56,24 @@ pub fn credentials_body(credentials: &Credentials) -> String {
 }
 
 /// `time` as an RFC 3339 UTC timestamp with whole seconds, e.g. `2024-01-02T03:04:05Z`.
-/// Times before 1970 are clamped to the epoch.
+/// Times outside the years 0 to 9999, which RFC 3339 cannot write, are clamped to them.
 pub fn rfc3339(time: SystemTime) -> String {
-    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    // Shift the epoch to 0000-03-01 so leap days fall at the end of each 400-year era.
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let day_of_era = z % 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
-    (year, month, day)
+    let earliest = datetime!(0000-01-01 00:00:00 UTC);
+    let latest = datetime!(9999-12-31 23:59:59 UTC);
+    // The bodies carry whole seconds; a fraction is dropped towards the past, as a clock shows it.
+    let seconds = match time.duration_since(UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
+        Err(before) => {
+            let before = before.duration();
+            let whole = i64::try_from(before.as_secs()).unwrap_or(i64::MAX);
+            -whole - i64::from(before.subsec_nanos() > 0)
+        }
+    };
+    let at = OffsetDateTime::from_unix_timestamp(seconds)
+        .unwrap_or(if seconds < 0 { earliest } else { latest })
+        .clamp(earliest, latest);
+    at.format(&Rfc3339)
+        .expect("every time from year 0 to 9999 has an RFC 3339 form")
 }
 
 #[cfg(test)]
@@ -100,5 +97,28 @@ mod tests {
             rfc3339(UNIX_EPOCH + Duration::from_secs(4_107_542_399)),
             "2100-02-28T23:59:59Z"
         );
+    }
+
+    #[test]
+    fn rfc3339_whole_seconds_towards_the_past() {
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::new(1_704_164_645, 999_999_999)),
+            "2024-01-02T03:04:05Z"
+        );
+        assert_eq!(
+            rfc3339(UNIX_EPOCH - Duration::from_millis(500)),
+            "1969-12-31T23:59:59Z"
+        );
+        assert_eq!(
+            rfc3339(UNIX_EPOCH - Duration::from_secs(62_167_219_200)),
+            "0000-01-01T00:00:00Z"
+        );
+    }
+
+    #[test]
+    fn rfc3339_clamps_what_it_cannot_write() {
+        let far = Duration::from_secs(400_000 * 366 * 86_400);
+        assert_eq!(rfc3339(UNIX_EPOCH + far), "9999-12-31T23:59:59Z");
+        assert_eq!(rfc3339(UNIX_EPOCH - far), "0000-01-01T00:00:00Z");
     }
 }

@@ -11,7 +11,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use endpoint_auth::{StoreError, User, UserRecord};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
@@ -532,7 +532,7 @@ fn record(row: &rusqlite::Row<'_>) -> Option<UserRecord<User>> {
         _ => None,
     };
     let time = |index: usize| match text(index)? {
-        Some(text) => parse_time(text).map(Some),
+        Some(text) => crate::timestamp::from_sqlite_text(text).map(Some),
         None => Some(None),
     };
 
@@ -551,103 +551,4 @@ fn record(row: &rusqlite::Row<'_>) -> Option<UserRecord<User>> {
         last_login: user.last_login,
         user,
     })
-}
-
-/// The fixed form this store writes (`2024-05-01T12:34:56.789012Z`); `None` for anything else,
-/// left to sqlx's more lenient decoding.
-fn parse_time(text: &str) -> Option<SystemTime> {
-    let bytes = text.as_bytes();
-    if bytes.len() != 27 {
-        return None;
-    }
-    let layout_ok = bytes[4] == b'-'
-        && bytes[7] == b'-'
-        && bytes[10] == b'T'
-        && bytes[13] == b':'
-        && bytes[16] == b':'
-        && bytes[19] == b'.'
-        && bytes[26] == b'Z';
-    if !layout_ok {
-        return None;
-    }
-    let number = |from: usize, to: usize| -> Option<u32> {
-        bytes[from..to].iter().try_fold(0u32, |n, &b| {
-            b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0'))
-        })
-    };
-    let (year, month, day) = (number(0, 4)?, number(5, 7)?, number(8, 10)?);
-    let (hour, minute, second) = (number(11, 13)?, number(14, 16)?, number(17, 19)?);
-    let micros = number(20, 26)?;
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let month_days = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
-    if day == 0 || day > month_days || hour > 23 || minute > 59 || second > 59 {
-        return None;
-    }
-    let seconds = days_from_civil(i64::from(year), i64::from(month), i64::from(day)) * 86_400
-        + i64::from(hour * 3600 + minute * 60 + second);
-    let whole = if seconds >= 0 {
-        UNIX_EPOCH.checked_add(Duration::from_secs(seconds.unsigned_abs()))
-    } else {
-        UNIX_EPOCH.checked_sub(Duration::from_secs(seconds.unsigned_abs()))
-    };
-    whole?.checked_add(Duration::from_micros(u64::from(micros)))
-}
-
-/// Days from 1970-01-01 to the given proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_index = (month + 9) % 12; // March = 0
-    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_written_form_parses_to_the_microsecond() {
-        assert_eq!(
-            parse_time("2023-11-14T22:13:20.000005Z"),
-            Some(UNIX_EPOCH + Duration::new(1_700_000_000, 5_000))
-        );
-        assert_eq!(parse_time("1970-01-01T00:00:00.000000Z"), Some(UNIX_EPOCH));
-        assert_eq!(
-            parse_time("2024-02-29T00:00:00.000000Z"),
-            Some(UNIX_EPOCH + Duration::from_secs(1_709_164_800))
-        );
-        assert_eq!(
-            parse_time("0000-01-01T00:00:00.000000Z"),
-            Some(UNIX_EPOCH - Duration::from_secs(62_167_219_200))
-        );
-        assert_eq!(
-            parse_time("1969-12-31T23:59:59.500000Z"),
-            Some(UNIX_EPOCH - Duration::from_millis(500))
-        );
-    }
-
-    #[test]
-    fn other_forms_are_left_to_sqlx() {
-        for other in [
-            "2024-01-02 03:04:05",
-            "2023-11-14T22:13:20Z",
-            "2023-11-14T22:13:20.000005+00:00",
-            "2023-02-30T22:13:20.000005Z",
-            "2023-02-29T22:13:20.000005Z",
-            "2023-11-14T24:13:20.000005Z",
-            "2023-11-14T22:13:2x.000005Z",
-            "+023-11-14T22:13:20.000005Z",
-        ] {
-            assert_eq!(parse_time(other), None, "{other}");
-        }
-    }
 }

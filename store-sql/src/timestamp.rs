@@ -11,6 +11,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::error::BoxDynError;
 use sqlx::types::time::OffsetDateTime;
+#[cfg(any(feature = "sqlite", test))]
+use time::{format_description::BorrowedFormatItem, macros::format_description, PrimitiveDateTime};
 
 /// A `SystemTime` as the users table stores it. Encoding truncates to whole microseconds (what
 /// PostgreSQL keeps), so both backends round-trip the same value.
@@ -53,20 +55,28 @@ fn from_offset(at: OffsetDateTime) -> Result<SystemTime, OutOfRange> {
         .ok_or(OutOfRange)
 }
 
+/// The fixed text form written to SQLite: UTC, always six fraction digits.
+#[cfg(any(feature = "sqlite", test))]
+const SQLITE_TEXT: &[BorrowedFormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
+
 /// The fixed text form written to SQLite.
 #[cfg(any(feature = "sqlite", test))]
 fn to_sqlite_text(time: SystemTime) -> Result<String, OutOfRange> {
-    let at = to_offset(time)?;
-    Ok(format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second(),
-        at.microsecond()
-    ))
+    // Years 0 to 9999 (all `to_offset` gives) always format.
+    to_offset(time)?.format(SQLITE_TEXT).map_err(|_| OutOfRange)
+}
+
+/// Text in exactly the fixed form this store writes; `None` for anything else, which is left to
+/// sqlx's more lenient decoding.
+#[cfg(any(feature = "sqlite", test))]
+pub(crate) fn from_sqlite_text(text: &str) -> Option<SystemTime> {
+    // `[year]` also takes a leading sign, which the written form never has.
+    if !text.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let at = PrimitiveDateTime::parse(text, SQLITE_TEXT).ok()?;
+    from_offset(at.assume_utc()).ok()
 }
 
 #[cfg(feature = "sqlite")]
@@ -174,6 +184,60 @@ mod tests {
             to_sqlite_text(UNIX_EPOCH).unwrap(),
             "1970-01-01T00:00:00.000000Z"
         );
+    }
+
+    #[test]
+    fn sqlite_text_parses_to_the_microsecond() {
+        assert_eq!(
+            from_sqlite_text("2023-11-14T22:13:20.000005Z"),
+            Some(at(1_700_000_000, 5_000))
+        );
+        assert_eq!(
+            from_sqlite_text("1970-01-01T00:00:00.000000Z"),
+            Some(UNIX_EPOCH)
+        );
+        assert_eq!(
+            from_sqlite_text("2024-02-29T00:00:00.000000Z"),
+            Some(at(1_709_164_800, 0))
+        );
+        assert_eq!(
+            from_sqlite_text("0000-01-01T00:00:00.000000Z"),
+            Some(UNIX_EPOCH - Duration::from_secs(62_167_219_200))
+        );
+        assert_eq!(
+            from_sqlite_text("1969-12-31T23:59:59.500000Z"),
+            Some(UNIX_EPOCH - Duration::from_millis(500))
+        );
+    }
+
+    #[test]
+    fn sqlite_text_round_trips() {
+        for t in [
+            at(1_700_000_000, 123_456_000),
+            UNIX_EPOCH,
+            UNIX_EPOCH - Duration::new(10, 1_000),
+        ] {
+            assert_eq!(from_sqlite_text(&to_sqlite_text(t).unwrap()), Some(t));
+        }
+    }
+
+    #[test]
+    fn other_text_is_left_to_sqlx() {
+        for other in [
+            "2024-01-02 03:04:05",
+            "2023-11-14T22:13:20Z",
+            "2023-11-14T22:13:20.000005+00:00",
+            "2023-11-14T22:13:20.000005Z ",
+            "2023-11-14T22:13:20.0000050Z",
+            "2023-02-30T22:13:20.000005Z",
+            "2023-02-29T22:13:20.000005Z",
+            "2023-11-14T24:13:20.000005Z",
+            "2023-11-14T22:13:2x.000005Z",
+            "+023-11-14T22:13:20.000005Z",
+            "+2023-11-14T22:13:20.000005Z",
+        ] {
+            assert_eq!(from_sqlite_text(other), None, "{other}");
+        }
     }
 
     #[test]

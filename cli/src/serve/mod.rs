@@ -1,7 +1,9 @@
 //! `endpoint-auth serve`: the SPEC §7 routes over the users database, on the chosen framework,
-//! behind one connection policy ([`ConnectionPolicy`]) whatever the framework.
+//! behind one connection policy ([`ConnectionPolicy`]) whatever the framework. `/credentials`,
+//! which echoes passwords, is mounted only with `--demo` ([`Routes`]).
 
 mod connections;
+mod demo_routes;
 pub mod forward_auth;
 mod logging;
 pub mod metrics;
@@ -13,6 +15,7 @@ mod with_rocket;
 mod with_warp;
 
 pub use connections::ConnectionPolicy;
+pub use demo_routes::Routes;
 pub use with_actix::routes as actix_routes;
 pub use with_axum::router as axum_router;
 pub use with_rocket::app as rocket_app;
@@ -155,13 +158,20 @@ async fn serve(db: &str, args: ServeArgs) -> Result<(), CliError> {
             ));
         }
         announce(local_addr(&listener)?, db, &args);
-        return with_actix::serve(listener, authenticator, &policy, shutdown_signal()).await;
+        return with_actix::serve(
+            listener,
+            authenticator,
+            routes(&args),
+            &policy,
+            shutdown_signal(),
+        )
+        .await;
     }
     let mut handler = if args.forward_auth {
         let requirements = Requirements::new().confirmed_email(args.confirmed_email);
         forward_auth::handler(authenticator, requirements)
     } else {
-        handler(args.framework, authenticator, &policy).await?
+        handler(args.framework, authenticator, routes(&args), &policy).await?
     };
     if args.metrics {
         handler = metrics::with_metrics(handler)?;
@@ -171,22 +181,24 @@ async fn serve(db: &str, args: ServeArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Serves exactly what `endpoint-auth serve --framework FRAMEWORK` serves, on `listener`, until
-/// `shutdown` resolves; then drains requests in flight (see [`ConnectionPolicy::drain_timeout`]).
+/// Serves exactly what `endpoint-auth serve --framework FRAMEWORK` serves ([`Routes::Demo`]:
+/// with `--demo`), on `listener`, until `shutdown` resolves; then drains requests in flight
+/// (see [`ConnectionPolicy::drain_timeout`]).
 ///
 /// # Errors
 /// [`CliError::Serve`] when the framework cannot start (rocket's ignition).
 pub async fn serve_on(
     listener: tokio::net::TcpListener,
     framework: Framework,
+    routes: Routes,
     authenticator: SharedAuthenticator,
     policy: &ConnectionPolicy,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), CliError> {
     if framework == Framework::Actix {
-        return with_actix::serve(listener, authenticator, policy, shutdown).await;
+        return with_actix::serve(listener, authenticator, routes, policy, shutdown).await;
     }
-    let handler = handler(framework, authenticator, policy).await?;
+    let handler = handler(framework, authenticator, routes, policy).await?;
     connections::serve(listener, policy, handler, shutdown).await;
     Ok(())
 }
@@ -194,12 +206,15 @@ pub async fn serve_on(
 async fn handler(
     framework: Framework,
     authenticator: SharedAuthenticator,
+    routes: Routes,
     policy: &ConnectionPolicy,
 ) -> Result<connections::Handler, CliError> {
     Ok(match framework {
-        Framework::Axum => with_axum::handler(authenticator),
-        Framework::Warp => with_warp::handler(&authenticator),
-        Framework::Rocket => with_rocket::handler(authenticator, policy.header_timeout).await?,
+        Framework::Axum => with_axum::handler(authenticator, routes),
+        Framework::Warp => with_warp::handler(&authenticator, routes),
+        Framework::Rocket => {
+            with_rocket::handler(authenticator, routes, policy.header_timeout).await?
+        }
         // actix-web serves on its own server (`with_actix::serve`), not on this loop.
         Framework::Actix => {
             return Err(CliError::Serve(
@@ -207,6 +222,15 @@ async fn handler(
             ))
         }
     })
+}
+
+/// The routes `args` ask for: `/credentials` only with `--demo`.
+fn routes(args: &ServeArgs) -> Routes {
+    if args.demo {
+        Routes::Demo
+    } else {
+        Routes::Standard
+    }
 }
 
 /// The connection policy `args` ask for, its cap fitted to the open-files limit.
@@ -265,7 +289,9 @@ fn announce(addr: SocketAddr, db: &str, args: &ServeArgs) {
         println!("endpoint-auth serving {scheme}://{addr} with {framework}, users in {users}");
         println!("  GET /protected    authenticate_users");
         println!("  GET /confirmed    authenticate_users, confirmed email required");
-        println!("  GET /credentials  require_credentials (echoes the password back)");
+        if routes(args).credentials() {
+            println!("  GET /credentials  require_credentials (echoes the password back)");
+        }
         println!("  GET /open         no authentication");
     }
     if args.metrics {
@@ -278,8 +304,9 @@ fn announce(addr: SocketAddr, db: &str, args: &ServeArgs) {
             "protected"
         };
         println!("try: curl -u {DEMO_EMAIL}:{DEMO_PASSWORD} {scheme}://{addr}/{path}");
-    } else if !args.forward_auth {
-        eprintln!("warning: /credentials echoes the password it receives; it exists to test decoding, serve it only to yourself");
+    }
+    if routes(args).credentials() && !args.forward_auth && !addr.ip().is_loopback() {
+        eprintln!("warning: --demo serves /credentials, which echoes the password it receives, on {addr}; it exists to test decoding, serve it only to yourself");
     }
     if scheme == "http" && !addr.ip().is_loopback() {
         eprintln!("warning: serving plain HTTP on {addr}: Basic credentials cross the network in clear; use --tls-cert/--tls-key or a TLS-terminating proxy");

@@ -27,12 +27,12 @@ use actix_web::http::{KeepAlive, StatusCode};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use endpoint_auth::Rejection;
 use endpoint_auth_actix::{AuthUser, BasicCredentials, ConfirmedUser};
-use endpoint_auth_conformance::routes::{
-    credentials_body, user_body, CONFIRMED, CREDENTIALS, OPEN, OPEN_BODY, PROTECTED,
-};
 
 use super::connections::ConnectionPolicy;
-use super::{access_log, Caller, SharedAuthenticator};
+use super::demo_routes::{
+    credentials_body, open_body, user_body, CONFIRMED, CREDENTIALS, OPEN, PROTECTED,
+};
+use super::{access_log, Caller, Routes, SharedAuthenticator};
 use crate::error::CliError;
 
 fn json(caller: Option<Caller>, body: String) -> HttpResponse {
@@ -61,20 +61,25 @@ async fn credentials(credentials: BasicCredentials) -> HttpResponse {
 }
 
 async fn open() -> HttpResponse {
-    json(None, OPEN_BODY.to_owned())
+    json(None, open_body())
 }
 
-/// The SPEC §7 routes on actix-web, for `App::configure` (the access log and the request limits
-/// are `serve`'s, around them).
-pub fn routes(authenticator: SharedAuthenticator) -> impl Fn(&mut web::ServiceConfig) + Clone {
+/// The SPEC §7 routes on actix-web (`/credentials` only in [`Routes::Demo`]), for
+/// `App::configure` (the access log and the request limits are `serve`'s, around them).
+pub fn routes(
+    authenticator: SharedAuthenticator,
+    routes: Routes,
+) -> impl Fn(&mut web::ServiceConfig) + Clone {
     let authenticator = web::Data::new(authenticator);
     move |config: &mut web::ServiceConfig| {
         config
             .app_data(authenticator.clone())
             .route(PROTECTED, web::get().to(protected))
             .route(CONFIRMED, web::get().to(confirmed))
-            .route(CREDENTIALS, web::get().to(credentials))
             .route(OPEN, web::get().to(open));
+        if routes.credentials() {
+            config.route(CREDENTIALS, web::get().to(credentials));
+        }
     }
 }
 
@@ -179,6 +184,7 @@ fn workers(max_connections: usize) -> (usize, usize) {
 pub(crate) async fn serve(
     listener: tokio::net::TcpListener,
     authenticator: SharedAuthenticator,
+    routes: Routes,
     policy: &ConnectionPolicy,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), CliError> {
@@ -188,11 +194,11 @@ pub(crate) async fn serve(
         max_headers: policy.max_headers,
         max_body_bytes: policy.max_body_bytes,
     };
-    let routes = routes(authenticator);
+    let configure = self::routes(authenticator, routes);
     let (workers, per_worker) = workers(policy.max_connections);
     let server = HttpServer::new(move || {
         App::new()
-            .configure(routes.clone())
+            .configure(configure.clone())
             .wrap_fn(move |request, service| guard_and_log(request, service, limits))
     })
     .workers(workers)

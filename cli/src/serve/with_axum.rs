@@ -10,23 +10,26 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use endpoint_auth_axum::{AuthUser, BasicCredentials, ConfirmedUser};
-use endpoint_auth_conformance::routes::{
-    credentials_body, user_body, CONFIRMED, CREDENTIALS, OPEN, OPEN_BODY, PROTECTED,
-};
-
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 use super::connections::{BoxError, Handler};
-use super::{json_response, log_response, Caller, SharedAuthenticator};
+use super::demo_routes::{
+    credentials_body, open_body, user_body, CONFIRMED, CREDENTIALS, OPEN, PROTECTED,
+};
+use super::{json_response, log_response, Caller, Routes, SharedAuthenticator};
 
-/// The SPEC §7 routes on axum, with the access log around them.
-pub fn router(authenticator: SharedAuthenticator) -> Router {
-    Router::new()
+/// The SPEC §7 routes on axum (`/credentials` only in [`Routes::Demo`]), with the access log
+/// around them.
+pub fn router(authenticator: SharedAuthenticator, routes: Routes) -> Router {
+    let mut router = Router::new()
         .route(PROTECTED, get(protected))
         .route(CONFIRMED, get(confirmed))
-        .route(CREDENTIALS, get(credentials))
-        .route(OPEN, get(open))
+        .route(OPEN, get(open));
+    if routes.credentials() {
+        router = router.route(CREDENTIALS, get(credentials));
+    }
+    router
         .layer(middleware::from_fn(log_request))
         .with_state(authenticator)
 }
@@ -51,7 +54,7 @@ async fn credentials(credentials: BasicCredentials) -> Response {
 }
 
 async fn open() -> Response {
-    json(None, OPEN_BODY.to_owned())
+    json(None, open_body())
 }
 
 async fn log_request(request: Request, next: Next) -> Response {
@@ -68,8 +71,8 @@ async fn log_request(request: Request, next: Next) -> Response {
 
 /// The routes as `serve` runs them: each request carries its client's address as axum's
 /// `ConnectInfo<SocketAddr>`, as `axum::serve` would give it.
-pub(crate) fn handler(authenticator: SharedAuthenticator) -> Handler {
-    let router = router(authenticator);
+pub(crate) fn handler(authenticator: SharedAuthenticator, routes: Routes) -> Handler {
+    let router = router(authenticator, routes);
     Arc::new(move |mut request, peer| {
         request.extensions_mut().insert(ConnectInfo(peer));
         let router = router.clone();

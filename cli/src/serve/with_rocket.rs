@@ -11,7 +11,6 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use endpoint_auth_conformance::routes::{credentials_body, user_body, OPEN_BODY};
 use endpoint_auth_rocket::{AuthUser, BasicAuth, BasicCredentials, ConfirmedUser};
 use hyper::body::Bytes;
 use rocket::config::LogLevel;
@@ -25,7 +24,8 @@ use rocket::{get, Build, Config, Request, Rocket};
 use super::connections::{
     full_body, plain_response, read_body, Handler, RequestBody, ResponseBody,
 };
-use super::{access_log, Caller, SharedAuthenticator};
+use super::demo_routes::{credentials_body, open_body, user_body};
+use super::{access_log, Caller, Routes, SharedAuthenticator};
 use crate::error::CliError;
 
 /// Lets a handler name who it answered for, for the access log.
@@ -56,6 +56,9 @@ impl<'r> FromRequest<'r> for CallerNote<'r> {
 /// When the request arrived, for the access log.
 struct Started(Instant);
 
+// rocket takes route paths only as literals: they are demo_routes' constants, which the test
+// below holds them to.
+
 #[get("/protected")]
 fn protected(user: AuthUser, note: CallerNote<'_>) -> (ContentType, String) {
     note.set(&user.email);
@@ -75,8 +78,8 @@ fn credentials(credentials: BasicCredentials, note: CallerNote<'_>) -> (ContentT
 }
 
 #[get("/open")]
-fn open() -> (ContentType, &'static str) {
-    (ContentType::JSON, OPEN_BODY)
+fn open() -> (ContentType, String) {
+    (ContentType::JSON, open_body())
 }
 
 fn access_log_fairing() -> AdHoc {
@@ -111,23 +114,29 @@ fn access_log_response() -> AdHoc {
     })
 }
 
-/// The SPEC §7 routes and the access log, mounted on `rocket` (whose configuration is the
-/// caller's).
-pub fn app(rocket: Rocket<Build>, authenticator: SharedAuthenticator) -> Rocket<Build> {
+/// The SPEC §7 routes (`/credentials` only in [`Routes::Demo`]) and the access log, mounted on
+/// `rocket` (whose configuration is the caller's).
+pub fn app(
+    rocket: Rocket<Build>,
+    authenticator: SharedAuthenticator,
+    routes: Routes,
+) -> Rocket<Build> {
+    let mut mounted = rocket::routes![protected, confirmed, open];
+    if routes.credentials() {
+        mounted.extend(rocket::routes![credentials]);
+    }
     rocket
         .attach(access_log_fairing())
         .attach(BasicAuth::new(authenticator))
         .attach(access_log_response())
-        .mount(
-            "/",
-            rocket::routes![protected, confirmed, credentials, open],
-        )
+        .mount("/", mounted)
 }
 
 /// The routes as `serve` runs them: rocket ignited once, each request dispatched in process with
 /// its client's address; a body is read whole first, within `body_timeout`.
 pub(crate) async fn handler(
     authenticator: SharedAuthenticator,
+    routes: Routes,
     body_timeout: Duration,
 ) -> Result<Handler, CliError> {
     let config = Config {
@@ -135,7 +144,7 @@ pub(crate) async fn handler(
         cli_colors: false,
         ..Config::release_default()
     };
-    let client = Client::untracked(app(rocket::custom(config), authenticator))
+    let client = Client::untracked(app(rocket::custom(config), authenticator, routes))
         .await
         .map_err(|e| CliError::Serve(format!("rocket could not start: {e}")))?;
     let client = Arc::new(client);
@@ -206,4 +215,19 @@ async fn dispatch(
     answer
         .body(full_body(Bytes::from(body)))
         .unwrap_or_else(|_| plain_response(http::StatusCode::INTERNAL_SERVER_ERROR))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::demo_routes::{CONFIRMED, CREDENTIALS, OPEN, PROTECTED};
+    use super::*;
+
+    #[test]
+    fn the_literal_paths_are_the_demo_routes() {
+        let paths: Vec<String> = rocket::routes![protected, confirmed, credentials, open]
+            .iter()
+            .map(|route| route.uri.path().to_string())
+            .collect();
+        assert_eq!(paths, [PROTECTED, CONFIRMED, CREDENTIALS, OPEN]);
+    }
 }

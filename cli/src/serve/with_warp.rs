@@ -6,10 +6,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use endpoint_auth::{Credentials, User};
-use endpoint_auth_conformance::routes::{
-    credentials_body, user_body, CONFIRMED, CONFIRMED_REQUIREMENTS, CREDENTIALS, OPEN, OPEN_BODY,
-    PROTECTED, PROTECTED_REQUIREMENTS,
-};
 use endpoint_auth_warp::{authenticate_users, preflight, recover, require_credentials};
 use warp::http::{Method, StatusCode};
 use warp::path::FullPath;
@@ -20,12 +16,30 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 use super::connections::{BoxError, Handler};
-use super::{json_response, log_response, Caller, SharedAuthenticator};
+use super::demo_routes::{
+    credentials_body, open_body, user_body, CONFIRMED, CONFIRMED_REQUIREMENTS, CREDENTIALS, OPEN,
+    PROTECTED, PROTECTED_REQUIREMENTS,
+};
+use super::{json_response, log_response, Caller, Routes, SharedAuthenticator};
 
 fn route(path: &'static str) -> impl Filter<Extract = (), Error = Rejection> + Copy {
     warp::path(path.trim_start_matches('/'))
         .and(warp::path::end())
         .and(warp::get())
+}
+
+/// Passes when `mounted`; otherwise rejects as for a path no route takes, before any
+/// authentication work.
+fn mounted(mounted: bool) -> impl Filter<Extract = (), Error = Rejection> + Copy {
+    warp::any()
+        .and_then(move || async move {
+            if mounted {
+                Ok(())
+            } else {
+                Err(warp::reject::not_found())
+            }
+        })
+        .untuple_one()
 }
 
 fn json(caller: Option<Caller>, body: String) -> Response {
@@ -46,9 +60,11 @@ async fn unrouted(rejection: Rejection) -> Result<Response, Infallible> {
     Ok(warp::reply::with_status(warp::reply(), status).into_response())
 }
 
-/// The SPEC §7 routes on warp, answered whatever happens, with the access log around them.
+/// The SPEC §7 routes on warp (`/credentials` only in [`Routes::Demo`]), answered whatever
+/// happens, with the access log around them.
 pub fn app(
     authenticator: &SharedAuthenticator,
+    routes: Routes,
 ) -> impl Filter<Extract = (Response,), Error = Infallible> + Clone + Send + Sync + 'static {
     let protected = route(PROTECTED)
         .and(authenticate_users(authenticator, PROTECTED_REQUIREMENTS))
@@ -59,6 +75,7 @@ pub fn app(
         .map(user_reply)
         .recover(recover);
     let credentials = route(CREDENTIALS)
+        .and(mounted(routes.credentials()))
         .and(require_credentials(authenticator))
         .map(|credentials: Credentials| {
             json(
@@ -67,9 +84,9 @@ pub fn app(
             )
         })
         .recover(recover);
-    let open = route(OPEN).map(|| json(None, OPEN_BODY.to_owned()));
+    let open = route(OPEN).map(|| json(None, open_body()));
     let preflights = preflight(authenticator).map(|| warp::reply().into_response());
-    let routes = preflights
+    let answers = preflights
         .or(protected.map(Reply::into_response))
         .unify()
         .or(confirmed.map(Reply::into_response))
@@ -84,7 +101,7 @@ pub fn app(
         .and(warp::path::full())
         .and(peer())
         .and(warp::any().map(Instant::now))
-        .and(routes)
+        .and(answers)
         .map(
             |method: Method,
              path: FullPath,
@@ -107,8 +124,8 @@ fn peer() -> impl Filter<Extract = (Option<SocketAddr>,), Error = Infallible> + 
 
 /// The routes as `serve` runs them, each request carrying its client's address as a
 /// `SocketAddr` extension.
-pub(crate) fn handler(authenticator: &SharedAuthenticator) -> Handler {
-    let service = warp::service(app(authenticator));
+pub(crate) fn handler(authenticator: &SharedAuthenticator, routes: Routes) -> Handler {
+    let service = warp::service(app(authenticator, routes));
     Arc::new(move |mut request, peer| {
         request.extensions_mut().insert(peer);
         let service = service.clone();

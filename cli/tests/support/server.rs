@@ -26,6 +26,16 @@ impl Server {
             Command::new(env!("CARGO_BIN_EXE_endpoint-auth")),
             framework,
             db,
+            &with_demo(extra),
+        )
+    }
+
+    /// Starts `serve` without `--demo`, with `extra` arguments: no demo user, no `/credentials`.
+    pub fn start_without_demo(framework: &str, db: &str, extra: &[&str]) -> Self {
+        Self::spawn(
+            Command::new(env!("CARGO_BIN_EXE_endpoint-auth")),
+            framework,
+            db,
             extra,
         )
     }
@@ -44,14 +54,14 @@ impl Server {
             &format!("ulimit -n {open_files} && exec \"$0\" \"$@\""),
             env!("CARGO_BIN_EXE_endpoint-auth"),
         ]);
-        Self::spawn(shell, framework, db, extra)
+        Self::spawn(shell, framework, db, &with_demo(extra))
     }
 
     /// [`Server::start_with`] with `env` variables set (every other `ENDPOINT_AUTH_*` is removed).
     pub fn start_with_env(framework: &str, db: &str, extra: &[&str], env: &[(&str, &str)]) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_endpoint-auth"));
         command.envs(env.iter().copied());
-        Self::spawn(command, framework, db, extra)
+        Self::spawn(command, framework, db, &with_demo(extra))
     }
 
     fn spawn(mut command: Command, framework: &str, db: &str, extra: &[&str]) -> Self {
@@ -68,7 +78,6 @@ impl Server {
         let mut child = command
             .args([
                 "serve",
-                "--demo",
                 "--bind",
                 "127.0.0.1:0",
                 "--framework",
@@ -180,4 +189,11 @@ impl Drop for Server {
             let _ = child.wait();
         }
     }
+}
+
+/// `--demo`, then `extra`.
+fn with_demo<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["--demo"];
+    args.extend_from_slice(extra);
+    args
 }
