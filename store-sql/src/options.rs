@@ -105,8 +105,6 @@ impl SqlStoreOptions {
         self
     }
 
-
-
     /// Opens a store on the database at `url`, checks that it answers, and creates or updates
     /// the users table.
     ///
