@@ -40,6 +40,7 @@
 
 pub mod cases;
 pub mod client;
+mod faulty_store;
 mod fixture;
 pub mod routes;
 
@@ -49,6 +50,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 pub use endpoint_auth;
 use endpoint_auth::{Authenticator, User};
+pub use faulty_store::FaultyStore;
 pub use fixture::*;
 
 /// A running server under test. Dropping it stops the server.
