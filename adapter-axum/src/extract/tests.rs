@@ -134,6 +134,7 @@ async fn a_rejection_is_cached_too() {
     assert_eq!(
         harness
             .store
+            .inner()
             .users()
             .iter()
             .find(|u| u.email == EMAIL)
