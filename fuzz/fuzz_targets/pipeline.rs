@@ -30,6 +30,7 @@ use endpoint_auth::{
     Requirements, User, UserStore, REJECTION_CONTENT_TYPE, TOO_MANY_REQUESTS_BODY,
     UNAUTHORIZED_BODY, UNAVAILABLE_BODY,
 };
+use endpoint_auth_conformance::FaultyStore;
 use endpoint_auth_fuzz::split_fields;
 use libfuzzer_sys::fuzz_target;
 
@@ -131,7 +132,8 @@ impl Clock for FuzzClock {
 
 struct World {
     auth: Authenticator<User>,
-    store: MemoryStore,
+    /// What the authenticator reads: taken down for the inputs that say so.
+    store: FaultyStore<MemoryStore>,
 }
 
 fn world() -> &'static World {
@@ -157,6 +159,7 @@ fn world() -> &'static World {
                 )
                 .expect("fixture user");
         }
+        let store = FaultyStore::new(store);
         let auth = Authenticator::builder(store.clone())
             .realm(REALM)
             .hash_policy(policy)
