@@ -360,7 +360,9 @@ macro_rules! conformance_suite {
 pub enum CaseOutcome {
     /// The adapter did what SPEC.md says.
     Passed,
-    /// It did not; the text says how.
+    /// It did not; the text says how: the case's line (`file:line:column: `), what the adapter
+    /// did, and the exact request that showed it where there was one
+    /// ([`CaseFailure`](cases::CaseFailure)'s `Display`), or what the case panicked with.
     Failed(String),
     /// Not run, for the reason given in the skip list.
     Unsupported(String),
@@ -446,7 +448,7 @@ fn run_one(
     }));
     match attempt {
         Ok(Ok(())) => CaseOutcome::Passed,
-        Ok(Err(reason)) => CaseOutcome::Failed(reason),
+        Ok(Err(failure)) => CaseOutcome::Failed(failure.to_string()),
         Err(panic) => CaseOutcome::Failed(format!("panicked: {}", panic_message(&panic))),
     }
 }
@@ -465,8 +467,10 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
 ///
 /// # Panics
 /// When the case fails (or passes, if it is expected to fail), with the reason; when no case
-/// has that name, or an expected failure names no case.
+/// has that name, or an expected failure names no case. The panic is located at the caller (the
+/// test [`conformance_suite!`] made), and the reason starts with the case's own line.
 #[doc(hidden)]
+#[track_caller]
 pub fn run_case_or_panic<S, F>(
     name: &str,
     start: &S,
