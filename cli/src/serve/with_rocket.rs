@@ -200,8 +200,15 @@ async fn dispatch(
     for header in response.headers().iter() {
         answer = answer.header(header.name().as_str(), header.value());
     }
-    let Some(body) = response.into_bytes().await else {
-        return plain_response(http::StatusCode::INTERNAL_SERVER_ERROR);
+    // `into_bytes` is `None` both for a response without a body (a 204) and for a body that
+    // cannot be read; only the second is an error.
+    let body = if response.body().is_none() {
+        Vec::new()
+    } else {
+        let Some(body) = response.into_bytes().await else {
+            return plain_response(http::StatusCode::INTERNAL_SERVER_ERROR);
+        };
+        body
     };
     answer
         .body(full_body(Bytes::from(body)))
