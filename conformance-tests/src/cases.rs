@@ -1031,25 +1031,35 @@ pub fn abandoned_request_is_not_verified(cx: &mut Context<'_>) -> CaseResult {
     Ok(())
 }
 
-/// A CORS preflight passes without credentials (no 401, no challenge).
+// §5 CORS preflights, on the routes of §7
+
+/// A CORS preflight (`OPTIONS` with `Access-Control-Request-Method`) to a protected route
+/// reaches it without credentials: answered with a 2xx status and no challenge (by the route's
+/// handler, or by the adapter's extractor on its behalf). An `OPTIONS` without
+/// `Access-Control-Request-Method` is no preflight, and gets the §3 401 without credentials.
 pub fn cors_preflight_passes(cx: &mut Context<'_>) -> CaseResult {
-    let response = send(
-        cx.addr,
-        "OPTIONS",
-        PROTECTED,
-        &[
-            b"Origin: http://example.com",
-            b"Access-Control-Request-Method: GET",
-        ],
-    )?;
-    if response.status == 401
-        || response.status >= 500
-        || !response.header_values("www-authenticate").is_empty()
-    {
-        return fail(format!(
-            "a preflight must pass without credentials; got {}",
-            response.describe()
-        ));
+    const ORIGIN: &[u8] = b"Origin: http://example.com";
+    for path in [PROTECTED, CONFIRMED, CREDENTIALS] {
+        let preflight = send(
+            cx.addr,
+            "OPTIONS",
+            path,
+            &[ORIGIN, b"Access-Control-Request-Method: GET"],
+        )?;
+        if !(200..300).contains(&preflight.status)
+            || !preflight.header_values("www-authenticate").is_empty()
+        {
+            return fail(format!(
+                "a CORS preflight to {path} must reach the route without credentials (a 2xx, no \
+                 challenge; is OPTIONS {path} served, and does the adapter let exempt \
+                 preflights through?); got {}",
+                preflight.describe()
+            ));
+        }
+        let plain = send(cx.addr, "OPTIONS", path, &[ORIGIN])?;
+        expect_challenge(&plain).map_err(|e| {
+            format!("OPTIONS {path} without Access-Control-Request-Method is no preflight: {e}")
+        })?;
     }
     Ok(())
 }

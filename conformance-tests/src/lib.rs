@@ -8,11 +8,12 @@
 //! status, headers and body byte for byte.
 //!
 //! ```text
-//!  suite ── Fixture::new() ──► users store + Authenticator (realm, lockout, fault switches)
+//!  suite ── Fixture::new() ──► users store + Authenticator (realm, lockout, CORS, fault switches)
 //!    │                                 │
 //!    │            your start(authenticator) ──► TestServer { 127.0.0.1:port }
 //!    ▼                                 ▼
 //!  raw TCP ──► GET /protected | /confirmed | /credentials | /open ──► status, headers, body
+//!              OPTIONS /protected | /confirmed | /credentials (CORS preflights)
 //! ```
 //!
 //! # Using it
@@ -24,7 +25,8 @@
 //!
 //! fn start(authenticator: Authenticator<User>) -> TestServer {
 //!     // Start your server on 127.0.0.1:0 serving the routes of `endpoint_auth_conformance::routes`
-//!     // with `authenticator`; return its address and how to stop it.
+//!     // (`GET`, and `OPTIONS` for CORS preflights) with `authenticator`; return its address and
+//!     // how to stop it.
 //!     # let addr = "127.0.0.1:1".parse().unwrap();
 //!     TestServer::new(addr, || { /* shut the server down */ })
 //! }

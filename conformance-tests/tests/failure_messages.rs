@@ -1,57 +1,17 @@
 //! A failing case says where and on what: its message carries the exact request the case sent,
 //! the response it got, and the line of the case's failing check — not the runner's line.
 
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+mod support;
+
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
 
 use endpoint_auth_conformance::endpoint_auth::{Authenticator, User};
-use endpoint_auth_conformance::{run, run_case_or_panic, CaseOutcome, Fixture, TestServer, CASES};
+use endpoint_auth_conformance::{run_case_or_panic, CaseOutcome, Fixture, TestServer};
+use support::{response, run_only, scripted_server};
 
-/// What the wrong server answers to everything: a 200 where the contract wants a 401.
-const WRONG_ANSWER: &[u8] =
-    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 7\r\nConnection: close\r\n\r\nwelcome";
-
-/// A server that lets everyone in, whatever they send.
+/// A server that lets everyone in, whatever they send: a 200 where the contract wants a 401.
 fn wrong_server(_: Authenticator<User>) -> TestServer {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
-    let addr = listener.local_addr().expect("the bound address");
-    let stopping = Arc::new(AtomicBool::new(false));
-    let stop = stopping.clone();
-    let server = std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            if stop.load(Ordering::SeqCst) {
-                return;
-            }
-            if let Ok(stream) = stream {
-                answer(stream);
-            }
-        }
-    });
-    TestServer::new(addr, move || {
-        stopping.store(true, Ordering::SeqCst);
-        // Wakes the accept loop so that it sees the flag.
-        let _ = TcpStream::connect(addr);
-        let _ = server.join();
-    })
-}
-
-/// Reads the request head, answers [`WRONG_ANSWER`], closes.
-fn answer(mut stream: TcpStream) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut head = Vec::new();
-    let mut buffer = [0; 4096];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        match stream.read(&mut buffer) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => head.extend_from_slice(&buffer[..n]),
-        }
-    }
-    let _ = stream.write_all(WRONG_ANSWER);
-    let _ = stream.shutdown(Shutdown::Write);
+    scripted_server(|_| response("200 OK", &["Content-Type: text/plain"], "welcome"))
 }
 
 /// The 1-based line, in `cases.rs`, of the first check of `case` that the wrong server fails:
@@ -102,19 +62,8 @@ fn assert_names_request_and_line(message: &str) {
 
 #[test]
 fn a_reported_failure_shows_the_request_the_response_and_the_case_line() {
-    let others: Vec<(&str, &str)> = CASES
-        .iter()
-        .filter(|case| case.name != CASE)
-        .map(|case| (case.name, "not this test's subject"))
-        .collect();
-    let report = run(&wrong_server, &Fixture::new, &others);
-    let outcome = report
-        .results
-        .iter()
-        .find(|(name, _)| *name == CASE)
-        .map(|(_, outcome)| outcome.clone());
-    let Some(CaseOutcome::Failed(message)) = outcome else {
-        panic!("{CASE} passed against a server that lets everyone in: {report}");
+    let CaseOutcome::Failed(message) = run_only(CASE, &wrong_server) else {
+        panic!("{CASE} passed against a server that lets everyone in");
     };
     assert_names_request_and_line(&message);
 }

@@ -23,9 +23,9 @@ use super::{json_response, log_response, Caller, SharedAuthenticator};
 /// The SPEC §7 routes on axum, with the access log around them.
 pub fn router(authenticator: SharedAuthenticator) -> Router {
     Router::new()
-        .route(PROTECTED, get(protected))
-        .route(CONFIRMED, get(confirmed))
-        .route(CREDENTIALS, get(credentials))
+        .route(PROTECTED, get(protected).options(protected))
+        .route(CONFIRMED, get(confirmed).options(confirmed))
+        .route(CREDENTIALS, get(credentials).options(credentials))
         .route(OPEN, get(open))
         .layer(middleware::from_fn(log_request))
         .with_state(authenticator)

@@ -17,10 +17,10 @@ use hyper::body::Bytes;
 use rocket::config::LogLevel;
 use rocket::fairing::AdHoc;
 use rocket::http::uri::{Host, Origin};
-use rocket::http::{ContentType, Cookie, Header, Method};
+use rocket::http::{ContentType, Cookie, Header, Method, Status};
 use rocket::local::asynchronous::Client;
 use rocket::request::{FromRequest, Outcome};
-use rocket::{get, Build, Config, Request, Rocket};
+use rocket::{get, options, Build, Config, Request, Rocket};
 
 use super::connections::{
     full_body, plain_response, read_body, Handler, RequestBody, ResponseBody,
@@ -79,6 +79,32 @@ fn open() -> (ContentType, &'static str) {
     (ContentType::JSON, OPEN_BODY)
 }
 
+// The protected routes serve `OPTIONS` too, guarded as their `GET`; the guards forward an exempt
+// CORS preflight, which `preflight` answers.
+
+#[options("/protected")]
+fn protected_options(user: AuthUser, note: CallerNote<'_>) -> (ContentType, String) {
+    protected(user, note)
+}
+
+#[options("/confirmed")]
+fn confirmed_options(user: ConfirmedUser, note: CallerNote<'_>) -> (ContentType, String) {
+    confirmed(user, note)
+}
+
+#[options("/credentials")]
+fn credentials_options(
+    credentials: BasicCredentials,
+    note: CallerNote<'_>,
+) -> (ContentType, String) {
+    self::credentials(credentials, note)
+}
+
+#[options("/<_..>", rank = 20)]
+fn preflight() -> Status {
+    Status::NoContent
+}
+
 fn access_log_fairing() -> AdHoc {
     AdHoc::on_request("request start", |request, _| {
         Box::pin(async move {
@@ -120,7 +146,16 @@ pub fn app(rocket: Rocket<Build>, authenticator: SharedAuthenticator) -> Rocket<
         .attach(access_log_response())
         .mount(
             "/",
-            rocket::routes![protected, confirmed, credentials, open],
+            rocket::routes![
+                protected,
+                confirmed,
+                credentials,
+                open,
+                protected_options,
+                confirmed_options,
+                credentials_options,
+                preflight
+            ],
         )
 }
 

@@ -22,10 +22,12 @@ use tower::ServiceExt;
 use super::connections::{BoxError, Handler};
 use super::{json_response, log_response, Caller, SharedAuthenticator};
 
+/// `GET` or `OPTIONS` `path`: the filters step aside for exempt CORS preflights (answered by
+/// `preflight`) and authenticate any other `OPTIONS`.
 fn route(path: &'static str) -> impl Filter<Extract = (), Error = Rejection> + Copy {
     warp::path(path.trim_start_matches('/'))
         .and(warp::path::end())
-        .and(warp::get())
+        .and(warp::get().or(warp::options()).unify())
 }
 
 fn json(caller: Option<Caller>, body: String) -> Response {
