@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 
 use actix_web::http::header::HeaderValue;
-use actix_web::http::header::{AUTHORIZATION, FORWARDED};
+use actix_web::http::header::{ACCESS_CONTROL_REQUEST_METHOD, AUTHORIZATION, FORWARDED};
 use actix_web::{web, HttpMessage, HttpRequest};
 use endpoint_auth::{AuthenticateFuture, Authenticator, Credentials, Rejection, Requirements};
 
@@ -180,6 +180,39 @@ where
         .extensions_mut()
         .insert(CredentialsDecision(decision.clone()));
     decision
+}
+
+/// Left in a request by the middleware that let it through as an exempt CORS preflight.
+struct PassedPreflight;
+
+/// Records that the middleware let `request` through as an exempt preflight, so that an
+/// extractor behind it (which may have no authenticator of its own) answers it too.
+pub(crate) fn mark_exempt_preflight(request: &HttpRequest) {
+    request.extensions_mut().insert(PassedPreflight);
+}
+
+/// Whether `authenticator` exempts `request` as a CORS preflight.
+pub(crate) fn exempts_preflight<U>(authenticator: &Authenticator<U>, request: &HttpRequest) -> bool
+where
+    U: Clone + Send + Sync + 'static,
+{
+    authenticator.is_exempt_preflight(
+        request.method().as_str().as_bytes(),
+        request
+            .headers()
+            .contains_key(ACCESS_CONTROL_REQUEST_METHOD),
+    )
+}
+
+/// Whether `request` is an exempt CORS preflight: a middleware let it through as one, or the app
+/// data's authenticator for `U` exempts it.
+pub(crate) fn is_exempt_preflight<U>(request: &HttpRequest) -> bool
+where
+    U: Clone + Send + Sync + 'static,
+{
+    request.extensions().contains::<PassedPreflight>()
+        || authenticator::<U>(request)
+            .is_some_and(|authenticator| exempts_preflight(&authenticator, request))
 }
 
 /// Every `Authorization` field value of the request, as bytes, in order.

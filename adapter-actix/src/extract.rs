@@ -29,6 +29,12 @@ pub type ExtractFuture<T> = Pin<Box<dyn Future<Output = Result<T, AuthRejection>
 /// The user must exist, be enabled and not locked out, and the password must verify. Anything
 /// else answers with the core's response ([`AuthRejection`]) and the handler does not run.
 ///
+/// A CORS preflight that the authenticator exempts (built with
+/// [`cors_preflight(true)`](endpoint_auth::AuthenticatorBuilder::cors_preflight)) has no user to
+/// give: the extractor answers it itself with `204 No Content`, no challenge, and the handler
+/// does not run. The same holds for [`ConfirmedUser`] and [`BasicCredentials`]; [`Optional`]
+/// gives `None` instead.
+///
 /// `U` is the application's user type ([`User`] unless the store hands out another). The app
 /// data must hold an `Authenticator<U>`, as `web::Data<Authenticator<U>>` or as a plain
 /// `Authenticator<U>` (see [the crate docs](crate#finding-the-authenticator)).
@@ -93,7 +99,8 @@ pub struct BasicCredentials<U = User> {
 /// **no** `Authorization` field (the core's [`is_anonymous`](endpoint_auth::credentials::is_anonymous)), and
 /// the core is not asked then. A request that carries one is extracted as usual, and a refusal
 /// is still answered: 401 for a wrong password or a malformed header (a mistyped password is
-/// never served as anonymous), 503 while the store is down.
+/// never served as anonymous), 503 while the store is down. An exempt CORS preflight is `None`
+/// too, and the handler runs.
 ///
 /// actix's own `Option<T>` cannot do this: it turns every error into `None`.
 ///
@@ -217,6 +224,9 @@ where
     U: Clone + Send + Sync + 'static,
     T: 'static,
 {
+    if cache::is_exempt_preflight::<U>(request) {
+        return Box::pin(ready(Err(AuthRejection::preflight())));
+    }
     let decision = match cache::cached_user::<U>(request, requirements) {
         Some(decision) => decision,
         None => match cache::authenticator::<U>(request) {
@@ -250,6 +260,9 @@ impl<U: Clone + Send + Sync + 'static> FromRequest for BasicCredentials<U> {
     type Future = ExtractFuture<Self>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if cache::is_exempt_preflight::<U>(request) {
+            return Box::pin(ready(Err(AuthRejection::preflight())));
+        }
         let extracted = match cache::authenticator::<U>(request) {
             None => Err(AuthRejection::not_configured::<U>()),
             Some(authenticator) => cache::credentials(request, &authenticator)
@@ -276,7 +289,14 @@ where
             return Box::pin(ready(Ok(Self(None))));
         }
         let extracting = T::from_request(request, payload);
-        Box::pin(async move { Ok(Self(Some(extracting.await?))) })
+        Box::pin(async move {
+            match extracting.await {
+                Ok(extracted) => Ok(Self(Some(extracted))),
+                // Serving a preflight as anonymous lets the handler answer it.
+                Err(rejection) if rejection.is_preflight() => Ok(Self(None)),
+                Err(rejection) => Err(rejection),
+            }
+        })
     }
 }
 

@@ -80,10 +80,16 @@
 //!   that answers the core's response.
 //! - **Per scope: [`AuthenticateUsers`].** `web::scope("/admin").wrap(AuthenticateUsers::new(
 //!   authenticator))` protects every route in the scope. Handlers take the user with
-//!   `web::ReqData<U>` (or [`AuthUser`], which reuses the middleware's decision). The middleware
-//!   lets CORS preflights through when the authenticator is built with `cors_preflight(true)`;
-//!   an extractor only sees a preflight on a route that serves `OPTIONS`, so put a CORS
-//!   middleware (such as `actix-cors`) outside when you use extractors only.
+//!   `web::ReqData<U>` (or [`AuthUser`], which reuses the middleware's decision).
+//!
+//! Both honour the core's CORS preflight exemption (an authenticator built with
+//! `cors_preflight(true)`; [`Authenticator::is_exempt_preflight`](endpoint_auth::Authenticator::is_exempt_preflight)):
+//! a preflight never gets a 401. The middleware passes it to the wrapped service untouched, so
+//! the route's `OPTIONS` handler answers it. An extractor has no user to hand a handler, so on a
+//! route that serves `OPTIONS` it answers the preflight itself, `204 No Content`, and the
+//! handler does not run ([`Optional`] gives `None` instead). For CORS headers on those answers,
+//! put a CORS middleware (such as `actix-cors`) outside: it answers preflights before any route
+//! runs.
 //!
 //! # Finding the authenticator
 //! The extractors look in the app data for `web::Data<Authenticator<U>>`, then for a plain

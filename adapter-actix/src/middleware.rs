@@ -7,7 +7,6 @@ use std::rc::Rc;
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
-use actix_web::http::header::ACCESS_CONTROL_REQUEST_METHOD;
 use actix_web::{Error, HttpMessage};
 use endpoint_auth::{Authenticator, Requirements, User};
 
@@ -19,7 +18,9 @@ use crate::rejection::rejection_response;
 /// For each request it:
 /// 1. passes a CORS preflight through untouched when the core says it is exempt
 ///    ([`Authenticator::is_exempt_preflight`]: `OPTIONS` with `Access-Control-Request-Method`,
-///    on an authenticator built with `cors_preflight(true)`);
+///    on an authenticator built with `cors_preflight(true)`): the route's `OPTIONS` handler
+///    answers it, with no user in the extensions (an [`AuthUser`] extractor there answers it
+///    `204` itself);
 /// 2. otherwise asks the core for the user, with the middleware's [`Requirements`] (default:
 ///    none beyond a right password; see [`requirements`](Self::requirements));
 /// 3. on success inserts the user (`U`) into the request's extensions and calls the wrapped
@@ -151,12 +152,8 @@ where
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
         let service = Rc::clone(&self.service);
-        if self.authenticator.is_exempt_preflight(
-            request.method().as_str().as_bytes(),
-            request
-                .headers()
-                .contains_key(ACCESS_CONTROL_REQUEST_METHOD),
-        ) {
+        if cache::exempts_preflight(&self.authenticator, request.request()) {
+            cache::mark_exempt_preflight(request.request());
             return Box::pin(async move { Ok(service.call(request).await?.map_into_left_body()) });
         }
         // Joins a decision an outer middleware or extractor already started for these

@@ -1,5 +1,5 @@
 //! [`AuthRejection`]: what the extractors and the middleware answer when the core refuses a
-//! request.
+//! request, and what the extractors answer an exempt CORS preflight with.
 
 use std::fmt;
 
@@ -24,9 +24,17 @@ use endpoint_auth::{
 /// extensions (`response.extensions().get::<Rejection>()`), so that an access-log middleware can
 /// say why a request was refused.
 ///
-/// One more case is not the core's: an extractor that finds no authenticator in the app data
-/// (neither `web::Data<Authenticator<U>>` nor `Authenticator<U>`) is a configuration mistake,
-/// answered `500 Internal Server Error` as actix answers a missing `web::Data`.
+/// Two more cases are not the core's refusals:
+/// - An exempt CORS preflight ([`is_preflight`](Self::is_preflight)): a request the
+///   authenticator lets through without credentials
+///   ([`Authenticator::is_exempt_preflight`](endpoint_auth::Authenticator::is_exempt_preflight))
+///   that reached a route whose handler takes one of the extractors. There is no user or
+///   credentials to hand the handler, so the extractor answers the preflight itself, `204 No
+///   Content` with no challenge, and the handler does not run. For CORS headers, wrap the app
+///   in a CORS middleware (such as `actix-cors`), which answers preflights first.
+/// - An extractor that finds no authenticator in the app data (neither
+///   `web::Data<Authenticator<U>>` nor `Authenticator<U>`) is a configuration mistake,
+///   answered `500 Internal Server Error` as actix answers a missing `web::Data`.
 ///
 /// ```
 /// use actix_web::ResponseError;
@@ -48,6 +56,8 @@ pub struct AuthRejection {
 enum Inner {
     /// The core refused the request.
     Core(Rejection),
+    /// An exempt CORS preflight, answered by the extractor.
+    Preflight,
     /// No authenticator in the app data for this extractor's user type.
     NotConfigured { user_type: &'static str },
 }
@@ -61,12 +71,24 @@ impl AuthRejection {
         }
     }
 
-    /// The core's rejection, with its reason; `None` only when the extractor found no
-    /// authenticator to ask (then the status is a 500).
+    /// The answer to an exempt CORS preflight: `204 No Content`.
+    pub(crate) fn preflight() -> Self {
+        Self {
+            inner: Inner::Preflight,
+        }
+    }
+
+    /// Whether this answers an exempt CORS preflight rather than refusing a request.
+    pub fn is_preflight(&self) -> bool {
+        matches!(self.inner, Inner::Preflight)
+    }
+
+    /// The core's rejection, with its reason; `None` when the extractor answered a preflight or
+    /// found no authenticator to ask (then the status is a 500).
     pub fn rejection(&self) -> Option<&Rejection> {
         match &self.inner {
             Inner::Core(rejection) => Some(rejection),
-            Inner::NotConfigured { .. } => None,
+            Inner::Preflight | Inner::NotConfigured { .. } => None,
         }
     }
 
@@ -74,7 +96,7 @@ impl AuthRejection {
     pub fn into_rejection(self) -> Option<Rejection> {
         match self.inner {
             Inner::Core(rejection) => Some(rejection),
-            Inner::NotConfigured { .. } => None,
+            Inner::Preflight | Inner::NotConfigured { .. } => None,
         }
     }
 
@@ -97,6 +119,7 @@ impl fmt::Debug for AuthRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.inner {
             Inner::Core(rejection) => f.debug_tuple("AuthRejection").field(rejection).finish(),
+            Inner::Preflight => f.write_str("AuthRejection(Preflight)"),
             Inner::NotConfigured { user_type } => f
                 .debug_struct("AuthRejection")
                 .field("not_configured", user_type)
@@ -110,6 +133,7 @@ impl fmt::Display for AuthRejection {
         match &self.inner {
             // Transparent: the core's message names the status and the reason.
             Inner::Core(rejection) => rejection.fmt(f),
+            Inner::Preflight => f.write_str("204 No Content: an exempt CORS preflight"),
             Inner::NotConfigured { user_type } => write!(
                 f,
                 "no Authenticator<{user_type}> in the app data: add it with App::app_data(web::Data::new(authenticator))"
@@ -122,7 +146,7 @@ impl std::error::Error for AuthRejection {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.inner {
             Inner::Core(rejection) => rejection.source(),
-            Inner::NotConfigured { .. } => None,
+            Inner::Preflight | Inner::NotConfigured { .. } => None,
         }
     }
 }
@@ -131,6 +155,7 @@ impl ResponseError for AuthRejection {
     fn status_code(&self) -> StatusCode {
         match &self.inner {
             Inner::Core(rejection) => status_of(rejection),
+            Inner::Preflight => StatusCode::NO_CONTENT,
             Inner::NotConfigured { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -138,6 +163,7 @@ impl ResponseError for AuthRejection {
     fn error_response(&self) -> HttpResponse {
         match &self.inner {
             Inner::Core(rejection) => rejection_response(rejection),
+            Inner::Preflight => HttpResponse::NoContent().finish(),
             Inner::NotConfigured { .. } => HttpResponse::InternalServerError().finish(),
         }
     }
@@ -278,6 +304,18 @@ mod tests {
             rejection.rejection().unwrap().to_string()
         );
         assert!(rejection.clone().into_rejection().is_some());
+    }
+
+    #[actix_web::test]
+    async fn a_preflight_is_answered_204_without_a_challenge() {
+        let preflight = AuthRejection::preflight();
+        assert!(preflight.is_preflight());
+        assert!(preflight.rejection().is_none());
+        assert_eq!(preflight.status_code(), StatusCode::NO_CONTENT);
+        let (status, headers, body) = actix_parts(preflight.error_response()).await;
+        assert_eq!(status, 204);
+        assert!(!headers.iter().any(|(name, _)| name == "www-authenticate"));
+        assert!(body.is_empty());
     }
 
     #[test]

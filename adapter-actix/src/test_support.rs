@@ -10,6 +10,7 @@ use endpoint_auth::{
     audit::AuditEvent, Authenticator, Credentials, HashPolicy, MemoryStore, NewUser, PoolConfig,
     User,
 };
+use endpoint_auth_conformance::FaultyStore;
 
 pub(crate) const EMAIL: &str = "user123@gmail.com";
 pub(crate) const UNCONFIRMED: &str = "unconfirmed@example.com";
@@ -19,7 +20,8 @@ pub(crate) const PASSWORD: &str = "mySuperS3cretPassw0rd";
 /// decision the core makes (one audit event each).
 pub(crate) struct Harness {
     pub(crate) authenticator: Authenticator<User>,
-    pub(crate) store: MemoryStore,
+    /// Switched off by the outage tests.
+    pub(crate) store: FaultyStore<MemoryStore>,
     decisions: Arc<AtomicUsize>,
 }
 
@@ -31,12 +33,14 @@ impl Harness {
     pub(crate) fn with_preflight(cors_preflight: bool) -> Self {
         // Deliberately weak parameters: these tests are about the adapter, not hashing.
         let policy = HashPolicy::argon2id(64, 1, 1).unwrap();
-        let store = MemoryStore::new();
+        let store = FaultyStore::new(MemoryStore::new());
         let hash = policy.hash(PASSWORD).unwrap();
         store
+            .inner()
             .insert(NewUser::new(EMAIL, Some(hash.clone())))
             .unwrap();
         store
+            .inner()
             .insert(NewUser::new(UNCONFIRMED, Some(hash)).confirmed_email(false))
             .unwrap();
         let decisions = Arc::new(AtomicUsize::new(0));
@@ -68,6 +72,7 @@ impl Harness {
     /// The failure count the store holds for `email`.
     pub(crate) fn failures(&self, email: &str) -> Option<u32> {
         self.store
+            .inner()
             .users()
             .iter()
             .find(|user| user.email == email)

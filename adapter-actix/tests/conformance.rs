@@ -1,6 +1,7 @@
 //! The endpoint-auth conformance suite (SPEC.md), run twice against real actix-web servers on
 //! loopback: once with the routes protected by the extractors, once by the middleware.
 
+use actix_web::http::Method;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use endpoint_auth_actix::endpoint_auth::{Authenticator, User};
 use endpoint_auth_actix::{AuthUser, AuthenticateUsers, BasicCredentials, ConfirmedUser};
@@ -53,7 +54,8 @@ where
     })
 }
 
-/// Per route: the extractors, the way an application writes it.
+/// Per route: the extractors, the way an application writes it. The routes also serve `OPTIONS`
+/// (SPEC §7), where the extractors answer an exempt CORS preflight themselves.
 mod extractors {
     use super::*;
 
@@ -71,8 +73,11 @@ mod extractors {
             config
                 .app_data(authenticator.clone())
                 .route(PROTECTED, web::get().to(protected))
+                .route(PROTECTED, web::method(Method::OPTIONS).to(protected))
                 .route(CONFIRMED, web::get().to(confirmed))
+                .route(CONFIRMED, web::method(Method::OPTIONS).to(confirmed))
                 .route(CREDENTIALS, web::get().to(credentials))
+                .route(CREDENTIALS, web::method(Method::OPTIONS).to(credentials))
                 .route(OPEN, web::get().to(open));
         })
     }
@@ -86,13 +91,18 @@ mod extractors {
 
 /// Per resource: `/protected` and `/confirmed` behind `AuthenticateUsers`, handlers reading the
 /// user from the extensions. `/credentials` keeps its extractor (the middleware is
-/// `authenticate_users` only). A preflight to a protected resource passes the middleware's
-/// exemption and gets actix's 405 (the resources serve `GET` only).
+/// `authenticate_users` only). The middleware passes an exempt CORS preflight on to the
+/// resource's `OPTIONS` handler, which answers it as an application would (here without CORS
+/// headers); any other `OPTIONS` is authenticated by the middleware first.
 mod middleware {
     use super::*;
 
     async fn user(user: web::ReqData<User>) -> HttpResponse {
         json(user_body(&user))
+    }
+
+    async fn preflight() -> HttpResponse {
+        HttpResponse::NoContent().finish()
     }
 
     fn start(authenticator: Authenticator<User>) -> TestServer {
@@ -103,14 +113,17 @@ mod middleware {
                 .service(
                     web::resource(PROTECTED)
                         .wrap(middleware.clone().requirements(PROTECTED_REQUIREMENTS))
-                        .route(web::get().to(user)),
+                        .route(web::get().to(user))
+                        .route(web::method(Method::OPTIONS).to(preflight)),
                 )
                 .service(
                     web::resource(CONFIRMED)
                         .wrap(middleware.requirements(CONFIRMED_REQUIREMENTS))
-                        .route(web::get().to(user)),
+                        .route(web::get().to(user))
+                        .route(web::method(Method::OPTIONS).to(preflight)),
                 )
                 .route(CREDENTIALS, web::get().to(credentials))
+                .route(CREDENTIALS, web::method(Method::OPTIONS).to(credentials))
                 .route(OPEN, web::get().to(open));
         })
     }

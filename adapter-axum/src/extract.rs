@@ -24,6 +24,11 @@ use crate::rejection::AuthRejection;
 /// The user must exist, be enabled and not locked out, and the password must verify. Anything
 /// else answers with the core's response ([`AuthRejection`]) and the handler does not run.
 ///
+/// A CORS preflight that the authenticator exempts (built with
+/// [`cors_preflight(true)`](endpoint_auth::AuthenticatorBuilder::cors_preflight)) has no user to
+/// give: the extractor answers it itself with `204 No Content`, no challenge, and the handler
+/// does not run. The same holds for [`ConfirmedUser`] and [`BasicCredentials`].
+///
 /// `U` is the application's user type ([`User`] unless the store hands out another). The router's
 /// state must provide an `Authenticator<U>`: it can *be* the state
 /// (`.with_state(authenticator)`), or be part of it through [`FromRef`].
@@ -40,7 +45,8 @@ use crate::rejection::AuthRejection;
 /// For routes that serve anonymous and logged-in callers alike: a request **without** an
 /// `Authorization` field gets `None` and the core is not asked. A request **with** one is
 /// authenticated as above, and a refusal is still answered (401 for a wrong password, so a
-/// mistyped password is never silently served as anonymous; 503 while the store is down).
+/// mistyped password is never silently served as anonymous; 503 while the store is down). An
+/// exempt CORS preflight gets `None` too, and the handler runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuthUser<U = User>(pub U);
 
@@ -84,7 +90,8 @@ pub struct ConfirmedUser<U = User>(pub U);
 /// ([`NoUser`](endpoint_auth::NoUser)).
 ///
 /// # `Option<BasicCredentials<U>>`
-/// `None` when the request has no `Authorization` field; a malformed one still gets the 401.
+/// `None` when the request has no `Authorization` field, or is an exempt CORS preflight; a
+/// malformed one still gets the 401.
 pub struct BasicCredentials<U = User> {
     credentials: Credentials,
     authenticator: Authenticator<U>,
@@ -165,7 +172,8 @@ impl<U> fmt::Debug for BasicCredentials<U> {
     }
 }
 
-/// The user for `requirements`, from the cache or the core.
+/// The user for `requirements`, from the cache or the core; an exempt preflight is answered
+/// instead.
 async fn user<S, U>(
     parts: &mut Parts,
     state: &S,
@@ -176,7 +184,18 @@ where
     Authenticator<U>: FromRef<S>,
 {
     let authenticator = Authenticator::<U>::from_ref(state);
+    if is_exempt_preflight(parts, &authenticator) {
+        return Err(AuthRejection::preflight());
+    }
     Ok(cache::authenticate(parts, &authenticator, requirements).await?)
+}
+
+/// The core's decision whether the request is a CORS preflight to let through uncredentialed.
+fn is_exempt_preflight<U>(parts: &Parts, authenticator: &Authenticator<U>) -> bool
+where
+    U: Clone + Send + Sync + 'static,
+{
+    authenticator.is_exempt_preflight_request(&parts.method, &parts.headers)
 }
 
 /// The optional forms ask the core whether the request is anonymous.
@@ -228,6 +247,9 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let authenticator = Authenticator::<U>::from_ref(state);
+        if is_exempt_preflight(parts, &authenticator) {
+            return Err(AuthRejection::preflight());
+        }
         let credentials = cache::credentials(parts, &authenticator)?;
         Ok(Self {
             credentials,
@@ -236,8 +258,8 @@ where
     }
 }
 
-/// The optional form of each extractor: `None` for an anonymous request (the core's rule), the
-/// strict extractor's answer otherwise.
+/// The optional form of each extractor: `None` for an anonymous request (the core's rule) or an
+/// exempt preflight, the strict extractor's answer otherwise.
 macro_rules! optional_extractor {
     ($($extractor:ident),*) => {$(
         impl<S, U> OptionalFromRequestParts<S> for $extractor<U>
@@ -255,9 +277,12 @@ macro_rules! optional_extractor {
                 if is_anonymous(parts) {
                     return Ok(None);
                 }
-                <Self as FromRequestParts<S>>::from_request_parts(parts, state)
-                    .await
-                    .map(Some)
+                match <Self as FromRequestParts<S>>::from_request_parts(parts, state).await {
+                    Ok(extracted) => Ok(Some(extracted)),
+                    // Serving a preflight as anonymous lets the handler answer it.
+                    Err(rejection) if rejection.is_preflight() => Ok(None),
+                    Err(rejection) => Err(rejection),
+                }
             }
         }
     )*};

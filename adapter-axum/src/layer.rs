@@ -18,7 +18,9 @@ use crate::cache;
 ///
 /// For each request the service:
 /// 1. passes a CORS preflight through untouched when the core says it is exempt
-///    ([`Authenticator::is_exempt_preflight_request`]);
+///    ([`Authenticator::is_exempt_preflight_request`]): the route's `OPTIONS` handler answers
+///    it, with no user in the extensions (an [`AuthUser`] extractor there answers it `204`
+///    itself);
 /// 2. otherwise asks the core for the user, with the layer's [`Requirements`] (default: none
 ///    beyond a right password; see [`requirements`](Self::requirements));
 /// 3. on success inserts the user (`U`) into the request's extensions and calls the inner

@@ -71,9 +71,15 @@
 //! - **Per router: [`AuthenticateUsersLayer`].** `Router::route_layer(AuthenticateUsersLayer::new(
 //!   authenticator))` protects every route of a router; it also wraps any tower HTTP service
 //!   (tonic, plain hyper). Handlers take the user with `Extension<U>` (or [`AuthUser`], which
-//!   reuses the layer's decision). The layer lets CORS preflights through when the
-//!   authenticator is built with `cors_preflight(true)`; an extractor only sees a preflight on a
-//!   route that serves `OPTIONS`, so put a CORS layer outside when you use extractors only.
+//!   reuses the layer's decision).
+//!
+//! Both honour the core's CORS preflight exemption (an authenticator built with
+//! `cors_preflight(true)`; [`Authenticator::is_exempt_preflight_request`](endpoint_auth::Authenticator::is_exempt_preflight_request)):
+//! a preflight never gets a 401. The layer passes it to the inner service untouched, so the
+//! route's `OPTIONS` handler answers it. An extractor has no user to hand a handler, so on a
+//! route that serves `OPTIONS` it answers the preflight itself, `204 No Content`, and the
+//! handler does not run (the optional forms give `None` instead). For CORS headers on those
+//! answers, put a CORS layer outside: it answers preflights before any route runs.
 //!
 //! # Finding the authenticator
 //! The extractors take the `Authenticator<U>` from the router's state through [`FromRef`]

@@ -3,17 +3,14 @@
 //! and sentinels. rocket's local client runs the same request pipeline as a server, fairings and
 //! catchers included, without a socket.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use endpoint_auth::{
-    audit::AuditEvent,
-    rejection::FailureReason,
-    store::{SlotRule, StoreFuture},
-    Authenticator, HashPolicy, MemoryStore, NewUser, PoolConfig, RefusalFormat, StoreError, User,
-    UserRecord, UserStore,
+    audit::AuditEvent, rejection::FailureReason, Authenticator, HashPolicy, MemoryStore, NewUser,
+    PoolConfig, RefusalFormat, User,
 };
+use endpoint_auth_conformance::FaultyStore;
 use endpoint_auth_rocket::{
     AuthRejection, AuthUser, BasicAuth, BasicCredentials, ConfirmedUser, Optional,
 };
@@ -39,64 +36,13 @@ fn basic(user: &str, password: &str) -> Header<'static> {
     Header::new("Authorization", value)
 }
 
-/// A memory store that can be switched off, as a database outage.
-struct Switchable {
-    inner: MemoryStore,
-    down: Arc<AtomicBool>,
-}
-
-impl Switchable {
-    fn check(&self) -> Result<(), StoreError> {
-        if self.down.load(Ordering::SeqCst) {
-            Err(StoreError::unavailable(std::io::Error::other(
-                "switched off",
-            )))
-        } else {
-            Ok(())
-        }
-    }
-}
-
-impl UserStore for Switchable {
-    type User = User;
-
-    fn find_user<'a>(&'a self, username: &'a str) -> StoreFuture<'a, Option<UserRecord<User>>> {
-        match self.check() {
-            Ok(()) => self.inner.find_user(username),
-            Err(error) => Box::pin(async move { Err(error) }),
-        }
-    }
-
-    fn reserve_failure_slot<'a>(
-        &'a self,
-        login: &'a str,
-        rule: SlotRule,
-        now: SystemTime,
-    ) -> StoreFuture<'a, Option<u32>> {
-        self.inner.reserve_failure_slot(login, rule, now)
-    }
-
-    fn record_success<'a>(&'a self, login: &'a str, now: SystemTime) -> StoreFuture<'a, ()> {
-        self.inner.record_success(login, now)
-    }
-
-    fn replace_password_hash<'a>(
-        &'a self,
-        login: &'a str,
-        verified_hash: &'a str,
-        new_hash: &'a str,
-    ) -> StoreFuture<'a, bool> {
-        self.inner
-            .replace_password_hash(login, verified_hash, new_hash)
-    }
-}
-
 /// An authenticator over two users, what the audit hook saw, and the outage switch.
 struct Setup {
     authenticator: Authenticator<User>,
     decisions: Arc<AtomicUsize>,
     handler_refusals: Arc<AtomicUsize>,
-    down: Arc<AtomicBool>,
+    /// The store, switched off by the outage tests.
+    store: FaultyStore<MemoryStore>,
 }
 
 fn setup(cors_preflight: bool) -> Setup {
@@ -113,36 +59,33 @@ fn setup_with(cors_preflight: bool, format: RefusalFormat) -> Setup {
     store
         .insert(NewUser::new(UNCONFIRMED, Some(hash)).confirmed_email(false))
         .expect("unconfirmed user");
-    let down = Arc::new(AtomicBool::new(false));
+    let store = FaultyStore::new(store);
     let decisions = Arc::new(AtomicUsize::new(0));
     let handler_refusals = Arc::new(AtomicUsize::new(0));
     let (counted, refused_by_handler) = (decisions.clone(), handler_refusals.clone());
-    let authenticator = Authenticator::builder(Switchable {
-        inner: store,
-        down: down.clone(),
-    })
-    .realm(REALM)
-    .hash_policy(policy)
-    .pool(PoolConfig::new().workers(1))
-    .cors_preflight(cors_preflight)
-    .refusal_format(format)
-    .audit(move |event: &AuditEvent<'_>| {
-        counted.fetch_add(1, Ordering::SeqCst);
-        if let AuditEvent::Refused {
-            reason: FailureReason::RefusedByHandler,
-            ..
-        } = event
-        {
-            refused_by_handler.fetch_add(1, Ordering::SeqCst);
-        }
-    })
-    .build()
-    .expect("authenticator");
+    let authenticator = Authenticator::builder(store.clone())
+        .realm(REALM)
+        .hash_policy(policy)
+        .pool(PoolConfig::new().workers(1))
+        .cors_preflight(cors_preflight)
+        .refusal_format(format)
+        .audit(move |event: &AuditEvent<'_>| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            if let AuditEvent::Refused {
+                reason: FailureReason::RefusedByHandler,
+                ..
+            } = event
+            {
+                refused_by_handler.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+        .build()
+        .expect("authenticator");
     Setup {
         authenticator,
         decisions,
         handler_refusals,
-        down,
+        store,
     }
 }
 
@@ -356,7 +299,7 @@ async fn optional_answers_an_outage_with_503_where_rocket_option_says_none() {
     let setup = setup(false);
     let client =
         client(rocket_with(setup.authenticator).mount("/", routes![maybe, rocket_option])).await;
-    setup.down.store(true, Ordering::SeqCst);
+    setup.store.set_failing(true);
 
     let response = client
         .get("/maybe")
@@ -545,7 +488,7 @@ async fn an_outage_through_an_own_catcher_keeps_its_body_with_retry_after() {
         .mount("/api", routes![protected])
         .register("/api", catchers![my_default]);
     let client = client(rocket).await;
-    setup.down.store(true, Ordering::SeqCst);
+    setup.store.set_failing(true);
     let response = client
         .get("/api/protected")
         .header(basic(EMAIL, PASSWORD))
@@ -625,7 +568,7 @@ async fn a_401_no_guard_caused_is_left_alone() {
 async fn store_outage_through_the_catcher_is_503() {
     let setup = setup(false);
     let client = client(rocket_with(setup.authenticator).mount("/", routes![protected])).await;
-    setup.down.store(true, Ordering::SeqCst);
+    setup.store.set_failing(true);
     let response = client
         .get("/protected")
         .header(basic(EMAIL, PASSWORD))

@@ -4,8 +4,8 @@
 use endpoint_auth::{Authenticator, User};
 use endpoint_auth_conformance::{conformance_suite, routes, Fixture, TestServer};
 use endpoint_auth_rocket::{AuthUser, BasicAuth, BasicCredentials, ConfirmedUser};
-use rocket::get;
-use rocket::http::ContentType;
+use rocket::http::{ContentType, Status};
+use rocket::{get, options};
 
 // The paths are `routes::PROTECTED`, `CONFIRMED`, `CREDENTIALS` and `OPEN`; rocket's route
 // attributes need literals.
@@ -30,13 +30,46 @@ fn open() -> (ContentType, &'static str) {
     (ContentType::JSON, routes::OPEN_BODY)
 }
 
+// SPEC §7: the protected routes also serve `OPTIONS`, guarded as their `GET`. A guard forwards
+// an exempt CORS preflight; `preflight` answers it.
+
+#[options("/protected")]
+fn protected_options(user: AuthUser) -> (ContentType, String) {
+    protected(user)
+}
+
+#[options("/confirmed")]
+fn confirmed_options(user: ConfirmedUser) -> (ContentType, String) {
+    confirmed(user)
+}
+
+#[options("/credentials")]
+fn credentials_options(credentials: BasicCredentials) -> (ContentType, String) {
+    self::credentials(credentials)
+}
+
+/// The preflights the guards forward (an application would add its CORS headers here).
+#[options("/<_..>", rank = 20)]
+fn preflight() -> Status {
+    Status::NoContent
+}
+
 fn start(authenticator: Authenticator<User>) -> TestServer {
     TestServer::spawn_rocket(move |config| {
         rocket::custom(config)
             .attach(BasicAuth::new(authenticator))
             .mount(
                 "/",
-                rocket::routes![protected, confirmed, credentials, open],
+                rocket::routes![
+                    protected,
+                    confirmed,
+                    credentials,
+                    open,
+                    protected_options,
+                    confirmed_options,
+                    credentials_options,
+                    preflight,
+                ],
             )
     })
 }

@@ -1,6 +1,8 @@
 //! The whole conformance suite (SPEC.md) against a real warp server on loopback, wired the way
 //! the crate docs recommend: path, method, authentication, handler, `.recover(recover)` per
-//! route, and exempt CORS preflights answered by a `preflight` route in front.
+//! route, and exempt CORS preflights answered by a `preflight` route in front. The protected
+//! routes also serve `OPTIONS` (SPEC §7): the filters step aside for exempt preflights, so the
+//! `preflight` route answers those, and authenticate any other `OPTIONS`.
 
 use endpoint_auth_conformance::endpoint_auth::{Authenticator, Credentials, User};
 use endpoint_auth_conformance::{conformance_suite, routes, TestServer};
@@ -14,6 +16,13 @@ fn get(route: &'static str) -> impl Filter<Extract = (), Error = Rejection> + Co
         .and(warp::get())
 }
 
+/// `GET` or `OPTIONS` `<route>` exactly.
+fn get_or_options(route: &'static str) -> impl Filter<Extract = (), Error = Rejection> + Copy {
+    warp::path(route.trim_start_matches('/'))
+        .and(warp::path::end())
+        .and(warp::get().or(warp::options()).unify())
+}
+
 fn json(body: String) -> impl Reply {
     warp::reply::with_header(body, "content-type", "application/json")
 }
@@ -22,15 +31,15 @@ fn json(body: String) -> impl Reply {
 fn app(
     auth: &Authenticator<User>,
 ) -> impl Filter<Extract = impl Reply, Error = Rejection> + Clone + Send + Sync + 'static {
-    let protected = get(routes::PROTECTED)
+    let protected = get_or_options(routes::PROTECTED)
         .and(authenticate_users(auth, routes::PROTECTED_REQUIREMENTS))
         .map(|user: User| json(routes::user_body(&user)))
         .recover(recover);
-    let confirmed = get(routes::CONFIRMED)
+    let confirmed = get_or_options(routes::CONFIRMED)
         .and(authenticate_users(auth, routes::CONFIRMED_REQUIREMENTS))
         .map(|user: User| json(routes::user_body(&user)))
         .recover(recover);
-    let credentials = get(routes::CREDENTIALS)
+    let credentials = get_or_options(routes::CREDENTIALS)
         .and(require_credentials(auth))
         .map(|credentials: Credentials| json(routes::credentials_body(&credentials)))
         .recover(recover);

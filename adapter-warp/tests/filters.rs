@@ -2,6 +2,7 @@
 //! routes and `.or()` branches, the one-call 401 of `require_credentials`, CORS preflights.
 //! (SPEC behaviour itself is the conformance suite's, in `conformance.rs`.)
 
+use endpoint_auth_conformance::FaultyStore;
 use endpoint_auth_warp::endpoint_auth::{
     Authenticator, Credentials, HashPolicy, MemoryStore, NewUser, PoolConfig, Requirements, User,
 };
@@ -22,17 +23,17 @@ fn cheap() -> HashPolicy {
     HashPolicy::argon2id(64, 1, 1).expect("valid argon2 parameters")
 }
 
-/// A users store with the one user.
-fn store() -> MemoryStore {
+/// A users store with the one user, which the outage tests switch off.
+fn store() -> FaultyStore<MemoryStore> {
     let hash = cheap().hash(PASSWORD).expect("hashing the test password");
     let store = MemoryStore::new();
     store
         .insert(NewUser::new(EMAIL, Some(hash)))
         .expect("an empty store takes the user");
-    store
+    FaultyStore::new(store)
 }
 
-fn authenticator(store: &MemoryStore, cors_preflight: bool) -> Authenticator<User> {
+fn authenticator(store: &FaultyStore<MemoryStore>, cors_preflight: bool) -> Authenticator<User> {
     Authenticator::builder(store.clone())
         .realm("warp tests")
         .hash_policy(cheap())

@@ -1,7 +1,14 @@
 //! One function per SPEC rule. Each gets a running server and its fixture, sends raw HTTP, and
-//! returns `Err` with what the adapter did wrong.
+//! returns `Err` with what the adapter did wrong, the exchange that showed it, and the line of the
+//! case that saw it.
+//!
+//! The checks (`expect_…`) return a bare message; a case turns it into a [`CaseFailure`] with
+//! `?`, which records the case's own line, so that a failure points at the check that failed
+//! and not at a helper or the runner.
 
+use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::panic::Location;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
@@ -14,7 +21,64 @@ use crate::fixture::*;
 use crate::routes::{CONFIRMED, CREDENTIALS, OPEN, PROTECTED};
 
 /// What a case returns: `Err` explains the violation.
-pub type CaseResult = Result<(), String>;
+pub type CaseResult = Result<(), CaseFailure>;
+
+/// What a check returns: `Err` explains the violation, and the case's `?` adds where.
+type Check<T = ()> = Result<T, String>;
+
+/// How a case failed: what the adapter did (with the exact request bytes and the response, where
+/// a response shows it) and the source line of the case that saw it.
+///
+/// `Display` writes `file:line:column: message`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseFailure {
+    message: String,
+    location: &'static Location<'static>,
+}
+
+impl CaseFailure {
+    /// A failure with `message`, located where this is called (or where the `#[track_caller]`
+    /// chain calling it starts).
+    #[track_caller]
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            location: Location::caller(),
+        }
+    }
+
+    /// What went wrong.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The line of the case that saw it.
+    pub fn location(&self) -> &'static Location<'static> {
+        self.location
+    }
+}
+
+impl From<String> for CaseFailure {
+    /// Located at the `?` that converts it: the case's line.
+    #[track_caller]
+    fn from(message: String) -> Self {
+        Self::new(message)
+    }
+}
+
+impl fmt::Display for CaseFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location, self.message)
+    }
+}
+
+impl std::error::Error for CaseFailure {}
+
+/// Fails the case at the caller's line.
+#[track_caller]
+fn fail(message: String) -> CaseResult {
+    Err(CaseFailure::new(message))
+}
 
 /// What a case works with.
 #[derive(Debug)]
@@ -57,7 +121,7 @@ impl Context<'_> {
         within: Duration,
         what: &str,
         mut condition: impl FnMut(&Fixture) -> bool,
-    ) -> CaseResult {
+    ) -> Check {
         let deadline = Instant::now() + within;
         while !condition(self.fixture) {
             if Instant::now() > deadline {
@@ -69,7 +133,7 @@ impl Context<'_> {
     }
 
     /// Waits until `n` verifications have started.
-    fn wait_for_verifications(&self, n: usize) -> CaseResult {
+    fn wait_for_verifications(&self, n: usize) -> Check {
         self.wait_until(
             SETTLE_LIMIT,
             &format!("{n} verification(s) to start"),
@@ -121,68 +185,64 @@ fn authorization(value: &[u8]) -> Vec<u8> {
     line
 }
 
-fn describe(response: &RawResponse) -> String {
-    format!(
-        "status {}, headers {:?}, body {:?}",
-        response.status,
-        response
-            .headers
-            .iter()
-            .map(|(n, v)| format!("{n}: {}", String::from_utf8_lossy(v)))
-            .collect::<Vec<_>>(),
-        response.text()
-    )
-}
-
 /// The exact SPEC §3 401.
-fn expect_challenge(response: &RawResponse) -> CaseResult {
-    let fail = |what: &str| {
+fn expect_challenge(response: &RawResponse) -> Check {
+    let wrong = |what: &str| {
         Err(format!(
             "expected the SPEC §3 401 ({what}); got {}",
-            describe(response)
+            response.describe()
         ))
     };
     if response.status != 401 {
-        return fail("status 401");
+        return wrong("status 401");
     }
     let challenges = response.header_values("www-authenticate");
     if challenges != [EXPECTED_CHALLENGE.as_bytes()] {
-        return fail(&format!(
+        return wrong(&format!(
             "exactly one WWW-Authenticate: {EXPECTED_CHALLENGE}"
         ));
     }
     match response.header("content-type") {
         Some(ct) if ct.eq_ignore_ascii_case("text/plain; charset=utf-8") => {}
-        _ => return fail("Content-Type: text/plain; charset=utf-8"),
+        _ => return wrong("Content-Type: text/plain; charset=utf-8"),
     }
     if response.body != b"Unauthorized" {
-        return fail("body `Unauthorized`");
+        return wrong("body `Unauthorized`");
     }
     Ok(())
 }
 
-fn expect_status(response: &RawResponse, status: u16) -> CaseResult {
+fn expect_status(response: &RawResponse, status: u16) -> Check {
     if response.status == status {
         Ok(())
     } else {
         Err(format!(
             "expected status {status}; got {}",
-            describe(response)
+            response.describe()
         ))
     }
 }
 
-fn expect_json(response: &RawResponse, expected: &serde_json::Value) -> CaseResult {
+/// The body as JSON, or what the response was instead.
+fn json_body(response: &RawResponse) -> Check<serde_json::Value> {
+    response
+        .json()
+        .map_err(|e| format!("{e}; got {}", response.describe()))
+}
+
+fn expect_json(response: &RawResponse, expected: &serde_json::Value) -> Check {
     expect_status(response, 200)?;
-    let body = response.json()?;
-    if &body == expected {
+    if &json_body(response)? == expected {
         Ok(())
     } else {
-        Err(format!("expected body {expected}; got {body}"))
+        Err(format!(
+            "expected body {expected}; got {}",
+            response.describe()
+        ))
     }
 }
 
-fn expect_credentials(response: &RawResponse, username: &str, password: &str) -> CaseResult {
+fn expect_credentials(response: &RawResponse, username: &str, password: &str) -> Check {
     expect_json(
         response,
         &json!({ "username": username, "password": password }),
@@ -195,11 +255,14 @@ const FIXTURE_SIGNED_UP: &str = "2024-01-02T03:04:05Z";
 /// `/protected` answering with the fixture user `email` (its stored spelling): exactly
 /// `{"id": <integer>, "email": email, "signed_up": "2024-01-02T03:04:05Z"}`. The store picks the
 /// id, so only its type is known.
-fn expect_user(response: &RawResponse, email: &str) -> CaseResult {
+fn expect_user(response: &RawResponse, email: &str) -> Check {
     expect_status(response, 200)?;
-    let body = response.json()?;
+    let body = json_body(response)?;
     let Some(id) = body["id"].as_i64() else {
-        return Err(format!("expected a numeric id; got {body}"));
+        return Err(format!(
+            "expected a numeric id; got {}",
+            response.describe()
+        ));
     };
     expect_json(
         response,
@@ -207,19 +270,19 @@ fn expect_user(response: &RawResponse, email: &str) -> CaseResult {
     )
 }
 
-fn expect_unavailable(response: &RawResponse) -> CaseResult {
+fn expect_unavailable(response: &RawResponse) -> Check {
     expect_status(response, 503)?;
     let retry = response.header("retry-after").unwrap_or_default();
     if retry.parse::<u64>().map_or(true, |s| s == 0) {
         return Err(format!(
             "503 needs Retry-After in whole seconds ≥ 1; got {}",
-            describe(response)
+            response.describe()
         ));
     }
     if !response.header_values("www-authenticate").is_empty() {
         return Err(format!(
             "503 must not challenge (clients would drop good credentials); got {}",
-            describe(response)
+            response.describe()
         ));
     }
     Ok(())
@@ -227,19 +290,19 @@ fn expect_unavailable(response: &RawResponse) -> CaseResult {
 
 /// The SPEC §5 429: `Retry-After` in whole seconds ≥ 1, no challenge (it is not a verdict on
 /// the credentials), and a body that says nothing about the account.
-fn expect_too_many_requests(response: &RawResponse) -> CaseResult {
+fn expect_too_many_requests(response: &RawResponse) -> Check {
     expect_status(response, 429)?;
     let retry = response.header("retry-after").unwrap_or_default();
     if retry.parse::<u64>().map_or(true, |s| s == 0) {
         return Err(format!(
             "429 needs Retry-After in whole seconds ≥ 1; got {}",
-            describe(response)
+            response.describe()
         ));
     }
     if !response.header_values("www-authenticate").is_empty() {
         return Err(format!(
             "429 must not challenge (clients would drop good credentials); got {}",
-            describe(response)
+            response.describe()
         ));
     }
     match response.header("content-type") {
@@ -247,14 +310,14 @@ fn expect_too_many_requests(response: &RawResponse) -> CaseResult {
         _ => {
             return Err(format!(
                 "429 needs Content-Type: text/plain; charset=utf-8; got {}",
-                describe(response)
+                response.describe()
             ))
         }
     }
     if response.body != b"Too Many Requests" {
         return Err(format!(
             "429 needs the body `Too Many Requests`; got {}",
-            describe(response)
+            response.describe()
         ));
     }
     Ok(())
@@ -265,14 +328,16 @@ fn expect_too_many_requests(response: &RawResponse) -> CaseResult {
 /// No `Authorization` field: 401.
 pub fn no_authorization_header(cx: &mut Context<'_>) -> CaseResult {
     expect_challenge(&cx.get(PROTECTED, &[])?)?;
-    expect_challenge(&cx.get(CREDENTIALS, &[])?)
+    expect_challenge(&cx.get(CREDENTIALS, &[])?)?;
+    Ok(())
 }
 
 /// Two `Authorization` fields, both valid: 401.
 pub fn two_authorization_fields(cx: &mut Context<'_>) -> CaseResult {
     let field = basic(SEED_EMAIL.as_bytes(), SEED_PASSWORD.as_bytes());
     expect_challenge(&cx.get(PROTECTED, &[&field, &field])?)?;
-    expect_challenge(&cx.get(CREDENTIALS, &[&field, &field])?)
+    expect_challenge(&cx.get(CREDENTIALS, &[&field, &field])?)?;
+    Ok(())
 }
 
 // §1.2 size limit
@@ -281,7 +346,8 @@ pub fn two_authorization_fields(cx: &mut Context<'_>) -> CaseResult {
 pub fn header_longer_than_limit(cx: &mut Context<'_>) -> CaseResult {
     let long_password = "x".repeat(15_000);
     expect_challenge(&cx.get_basic(CREDENTIALS, SEED_EMAIL, &long_password)?)?;
-    expect_challenge(&cx.get_basic(PROTECTED, SEED_EMAIL, &long_password)?)
+    expect_challenge(&cx.get_basic(PROTECTED, SEED_EMAIL, &long_password)?)?;
+    Ok(())
 }
 
 /// A value of exactly 4096 bytes is read.
@@ -290,13 +356,14 @@ pub fn header_at_limit_is_read(cx: &mut Context<'_>) -> CaseResult {
     let password = "a".repeat(3064);
     let value = format!("Basic   {}", STANDARD.encode(format!("u:{password}")));
     if value.len() != 4096 {
-        return Err(format!("suite bug: built a {}-byte value", value.len()));
+        return fail(format!("suite bug: built a {}-byte value", value.len()));
     }
     expect_credentials(
         &cx.get(CREDENTIALS, &[&authorization(value.as_bytes())])?,
         "u",
         &password,
-    )
+    )?;
+    Ok(())
 }
 
 // §1.3 optional whitespace
@@ -304,7 +371,8 @@ pub fn header_at_limit_is_read(cx: &mut Context<'_>) -> CaseResult {
 /// Leading and trailing SP / HTAB around the value are ignored.
 pub fn surrounding_whitespace_ignored(cx: &mut Context<'_>) -> CaseResult {
     let line = b"Authorization: \t  Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ== \t ";
-    expect_credentials(&cx.get(CREDENTIALS, &[line])?, "Aladdin", "open sesame")
+    expect_credentials(&cx.get(CREDENTIALS, &[line])?, "Aladdin", "open sesame")?;
+    Ok(())
 }
 
 // §1.4 scheme and separator
@@ -312,20 +380,23 @@ pub fn surrounding_whitespace_ignored(cx: &mut Context<'_>) -> CaseResult {
 /// `basic` in lower case is accepted.
 pub fn scheme_lowercase_accepted(cx: &mut Context<'_>) -> CaseResult {
     let line = authorization(b"basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
-    expect_credentials(&cx.get(CREDENTIALS, &[&line])?, "Aladdin", "open sesame")
+    expect_credentials(&cx.get(CREDENTIALS, &[&line])?, "Aladdin", "open sesame")?;
+    Ok(())
 }
 
 /// `BASIC` in upper case is accepted.
 pub fn scheme_uppercase_accepted(cx: &mut Context<'_>) -> CaseResult {
     let encoded = STANDARD.encode(format!("{SEED_EMAIL}:{SEED_PASSWORD}"));
     let line = authorization(format!("BASIC {encoded}").as_bytes());
-    expect_user(&cx.get(PROTECTED, &[&line])?, SEED_EMAIL)
+    expect_user(&cx.get(PROTECTED, &[&line])?, SEED_EMAIL)?;
+    Ok(())
 }
 
 /// Several spaces between scheme and token (`1*SP`) are accepted.
 pub fn several_spaces_after_scheme_accepted(cx: &mut Context<'_>) -> CaseResult {
     let line = authorization(b"Basic    QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
-    expect_credentials(&cx.get(CREDENTIALS, &[&line])?, "Aladdin", "open sesame")
+    expect_credentials(&cx.get(CREDENTIALS, &[&line])?, "Aladdin", "open sesame")?;
+    Ok(())
 }
 
 /// Another scheme (`Bearer`, `Digest`) is a failure.
@@ -344,7 +415,8 @@ pub fn missing_space_refused(cx: &mut Context<'_>) -> CaseResult {
     expect_challenge(&cx.get(
         CREDENTIALS,
         &[&authorization(b"BasicQWxhZGRpbjpvcGVuIHNlc2FtZQ==")],
-    )?)
+    )?)?;
+    Ok(())
 }
 
 /// A TAB as the separator.
@@ -352,7 +424,8 @@ pub fn tab_separator_refused(cx: &mut Context<'_>) -> CaseResult {
     expect_challenge(&cx.get(
         CREDENTIALS,
         &[&authorization(b"Basic\tQWxhZGRpbjpvcGVuIHNlc2FtZQ==")],
-    )?)
+    )?)?;
+    Ok(())
 }
 
 /// A bare token without a scheme.
@@ -360,12 +433,14 @@ pub fn bare_token_refused(cx: &mut Context<'_>) -> CaseResult {
     expect_challenge(&cx.get(
         CREDENTIALS,
         &[&authorization(b"QWxhZGRpbjpvcGVuIHNlc2FtZQ==")],
-    )?)
+    )?)?;
+    Ok(())
 }
 
 /// A bare scheme without a token.
 pub fn bare_scheme_refused(cx: &mut Context<'_>) -> CaseResult {
-    expect_challenge(&cx.get(CREDENTIALS, &[&authorization(b"Basic")])?)
+    expect_challenge(&cx.get(CREDENTIALS, &[&authorization(b"Basic")])?)?;
+    Ok(())
 }
 
 /// Anything after the token (a second token, auth-params).
@@ -386,7 +461,8 @@ pub fn unpadded_base64_refused(cx: &mut Context<'_>) -> CaseResult {
     expect_challenge(&cx.get(
         CREDENTIALS,
         &[&authorization(b"Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ")],
-    )?)
+    )?)?;
+    Ok(())
 }
 
 /// Non-zero trailing bits (`QTp=` instead of the canonical `QTo=` for `A:`).
@@ -396,7 +472,8 @@ pub fn non_canonical_base64_refused(cx: &mut Context<'_>) -> CaseResult {
         "A",
         "",
     )?;
-    expect_challenge(&cx.get(CREDENTIALS, &[&authorization(b"Basic QTp=")])?)
+    expect_challenge(&cx.get(CREDENTIALS, &[&authorization(b"Basic QTp=")])?)?;
+    Ok(())
 }
 
 /// The URL-safe alphabet (`-`, `_`).
@@ -404,7 +481,8 @@ pub fn url_safe_base64_refused(cx: &mut Context<'_>) -> CaseResult {
     let decoded = b"?:?>~";
     expect_credentials(&cx.get(CREDENTIALS, &[&basic(b"?", b"?>~")])?, "?", "?>~")?;
     let url_safe = format!("Basic {}", URL_SAFE.encode(decoded));
-    expect_challenge(&cx.get(CREDENTIALS, &[&authorization(url_safe.as_bytes())])?)
+    expect_challenge(&cx.get(CREDENTIALS, &[&authorization(url_safe.as_bytes())])?)?;
+    Ok(())
 }
 
 /// Characters outside base64 altogether.
@@ -421,7 +499,8 @@ pub fn invalid_base64_refused(cx: &mut Context<'_>) -> CaseResult {
 pub fn no_colon_refused(cx: &mut Context<'_>) -> CaseResult {
     let value = format!("Basic {}", STANDARD.encode(SEED_EMAIL));
     expect_challenge(&cx.get(CREDENTIALS, &[&authorization(value.as_bytes())])?)?;
-    expect_challenge(&cx.get(PROTECTED, &[&authorization(value.as_bytes())])?)
+    expect_challenge(&cx.get(PROTECTED, &[&authorization(value.as_bytes())])?)?;
+    Ok(())
 }
 
 /// The first `:` splits; the password keeps later ones.
@@ -430,7 +509,8 @@ pub fn password_keeps_later_colons(cx: &mut Context<'_>) -> CaseResult {
         &cx.get_basic(CREDENTIALS, "user", "pa:ss:word:")?,
         "user",
         "pa:ss:word:",
-    )
+    )?;
+    Ok(())
 }
 
 /// Either part may be empty.
@@ -445,7 +525,8 @@ pub fn empty_username_and_password_allowed(cx: &mut Context<'_>) -> CaseResult {
         &cx.get_basic(CREDENTIALS, "only-user", "")?,
         "only-user",
         "",
-    )
+    )?;
+    Ok(())
 }
 
 // §1.7 UTF-8, ISO-8859-1 fallback
@@ -456,7 +537,8 @@ pub fn utf8_credentials_decoded(cx: &mut Context<'_>) -> CaseResult {
         &cx.get(CREDENTIALS, &[&authorization(b"Basic dGVzdDoxMjPCow==")])?,
         "test",
         "123\u{a3}",
-    )
+    )?;
+    Ok(())
 }
 
 /// RFC 7617 §2's example: `Aladdin` / `open sesame`.
@@ -468,7 +550,8 @@ pub fn rfc7617_aladdin_example(cx: &mut Context<'_>) -> CaseResult {
         )?,
         "Aladdin",
         "open sesame",
-    )
+    )?;
+    Ok(())
 }
 
 /// Octets that are not UTF-8 are read as ISO-8859-1.
@@ -477,7 +560,8 @@ pub fn latin1_fallback(cx: &mut Context<'_>) -> CaseResult {
         &cx.get(CREDENTIALS, &[&basic(b"j\xf6rg", b"p\xe4ss")])?,
         "j\u{f6}rg",
         "p\u{e4}ss",
-    )
+    )?;
+    Ok(())
 }
 
 // §1.8 control characters
@@ -497,7 +581,8 @@ pub fn control_character_refused(cx: &mut Context<'_>) -> CaseResult {
     expect_challenge(&cx.get(
         PROTECTED,
         &[&basic(SEED_EMAIL.as_bytes(), &seed_with_control)],
-    )?)
+    )?)?;
+    Ok(())
 }
 
 // §1.9 NFC
@@ -508,7 +593,8 @@ pub fn nfc_normalized(cx: &mut Context<'_>) -> CaseResult {
         &cx.get_basic(CREDENTIALS, "Jose\u{301}", "cafe\u{301}")?,
         "Jos\u{e9}",
         "caf\u{e9}",
-    )
+    )?;
+    Ok(())
 }
 
 /// A password typed decomposed verifies against one stored composed.
@@ -518,7 +604,8 @@ pub fn nfc_password_authenticates(cx: &mut Context<'_>) -> CaseResult {
     expect_user(
         &cx.get_basic(PROTECTED, decomposed_email, decomposed_password)?,
         NON_ASCII_EMAIL,
-    )
+    )?;
+    Ok(())
 }
 
 // §2 authenticate_users
@@ -532,7 +619,8 @@ pub fn authenticate_users_seed_user(cx: &mut Context<'_>) -> CaseResult {
     expect_user(
         &cx.get_basic(CONFIRMED, SEED_EMAIL, SEED_PASSWORD)?,
         SEED_EMAIL,
-    )
+    )?;
+    Ok(())
 }
 
 /// Email matching ignores case and surrounding whitespace.
@@ -548,7 +636,8 @@ pub fn email_match_case_insensitive(cx: &mut Context<'_>) -> CaseResult {
     expect_user(
         &cx.get_basic(PROTECTED, " user123@gmail.com ", SEED_PASSWORD)?,
         SEED_EMAIL,
-    )
+    )?;
+    Ok(())
 }
 
 /// Non-ASCII email, non-ASCII password containing `:`.
@@ -556,28 +645,33 @@ pub fn non_ascii_user_with_colon_in_password(cx: &mut Context<'_>) -> CaseResult
     expect_user(
         &cx.get_basic(PROTECTED, NON_ASCII_EMAIL, NON_ASCII_PASSWORD)?,
         NON_ASCII_EMAIL,
-    )
+    )?;
+    Ok(())
 }
 
 /// A wrong password: 401.
 pub fn wrong_password_refused(cx: &mut Context<'_>) -> CaseResult {
     expect_challenge(&cx.get_basic(PROTECTED, SEED_EMAIL, "mySuperS3cretPassw0rD")?)?;
-    expect_challenge(&cx.get_basic(PROTECTED, SEED_EMAIL, "")?)
+    expect_challenge(&cx.get_basic(PROTECTED, SEED_EMAIL, "")?)?;
+    Ok(())
 }
 
 /// An unknown user: 401.
 pub fn unknown_user_refused(cx: &mut Context<'_>) -> CaseResult {
-    expect_challenge(&cx.get_basic(PROTECTED, "nobody@example.com", SEED_PASSWORD)?)
+    expect_challenge(&cx.get_basic(PROTECTED, "nobody@example.com", SEED_PASSWORD)?)?;
+    Ok(())
 }
 
 /// A disabled user with the right password: 401.
 pub fn disabled_user_refused(cx: &mut Context<'_>) -> CaseResult {
-    expect_challenge(&cx.get_basic(PROTECTED, DISABLED_EMAIL, SEED_PASSWORD)?)
+    expect_challenge(&cx.get_basic(PROTECTED, DISABLED_EMAIL, SEED_PASSWORD)?)?;
+    Ok(())
 }
 
 /// An unconfirmed user on an endpoint requiring confirmation: 401.
 pub fn unconfirmed_user_refused_where_required(cx: &mut Context<'_>) -> CaseResult {
-    expect_challenge(&cx.get_basic(CONFIRMED, UNCONFIRMED_EMAIL, SEED_PASSWORD)?)
+    expect_challenge(&cx.get_basic(CONFIRMED, UNCONFIRMED_EMAIL, SEED_PASSWORD)?)?;
+    Ok(())
 }
 
 /// An unconfirmed user on an endpoint not requiring confirmation: 200.
@@ -585,7 +679,8 @@ pub fn unconfirmed_user_allowed_elsewhere(cx: &mut Context<'_>) -> CaseResult {
     expect_user(
         &cx.get_basic(PROTECTED, UNCONFIRMED_EMAIL, SEED_PASSWORD)?,
         UNCONFIRMED_EMAIL,
-    )
+    )?;
+    Ok(())
 }
 
 /// A bcrypt user logs in and its hash is replaced by argon2id, which then works.
@@ -597,7 +692,7 @@ pub fn bcrypt_hash_upgraded_to_argon2id(cx: &mut Context<'_>) -> CaseResult {
     match cx.fixture.replaced_hash(BCRYPT_EMAIL) {
         Some(hash) if hash.starts_with("$argon2id$") => {}
         other => {
-            return Err(format!(
+            return fail(format!(
                 "expected the bcrypt hash to be replaced by argon2id; store saw {other:?}"
             ))
         }
@@ -606,7 +701,8 @@ pub fn bcrypt_hash_upgraded_to_argon2id(cx: &mut Context<'_>) -> CaseResult {
         &cx.get_basic(PROTECTED, BCRYPT_EMAIL, SEED_PASSWORD)?,
         BCRYPT_EMAIL,
     )?;
-    expect_challenge(&cx.get_basic(PROTECTED, BCRYPT_EMAIL, "wrong")?)
+    expect_challenge(&cx.get_basic(PROTECTED, BCRYPT_EMAIL, "wrong")?)?;
+    Ok(())
 }
 
 // §2 require_credentials
@@ -617,17 +713,20 @@ pub fn require_credentials_hands_over_pair(cx: &mut Context<'_>) -> CaseResult {
         &cx.get_basic(CREDENTIALS, "any user", "any password")?,
         "any user",
         "any password",
-    )
+    )?;
+    Ok(())
 }
 
 /// No credentials on a require_credentials route: 401.
 pub fn require_credentials_without_header_refused(cx: &mut Context<'_>) -> CaseResult {
-    expect_challenge(&cx.get(CREDENTIALS, &[])?)
+    expect_challenge(&cx.get(CREDENTIALS, &[])?)?;
+    Ok(())
 }
 
 /// `/open` needs nothing.
 pub fn open_route_needs_nothing(cx: &mut Context<'_>) -> CaseResult {
-    expect_json(&cx.get(OPEN, &[])?, &json!({ "ok": true }))
+    expect_json(&cx.get(OPEN, &[])?, &json!({ "ok": true }))?;
+    Ok(())
 }
 
 // §3 the uniform 401
@@ -653,16 +752,17 @@ pub fn failures_answer_identically(cx: &mut Context<'_>) -> CaseResult {
     let mut first: Option<(&str, RawResponse)> = None;
     for (label, headers) in requests {
         let lines: Vec<&[u8]> = headers.iter().map(Vec::as_slice).collect();
-        let mut response = cx.get(PROTECTED, &lines)?;
+        let response = cx.get(PROTECTED, &lines)?;
         expect_challenge(&response).map_err(|e| format!("{label}: {e}"))?;
-        make_comparable(&mut response);
         match &first {
             None => first = Some((label, response)),
-            Some((first_label, first_response)) if *first_response != response => {
-                return Err(format!(
+            Some((first_label, first_response))
+                if comparable(first_response) != comparable(&response) =>
+            {
+                return fail(format!(
                     "{first_label:?} and {label:?} answer differently: {} vs {}",
-                    describe(first_response),
-                    describe(&response)
+                    first_response.describe(),
+                    response.describe()
                 ))
             }
             Some(_) => {}
@@ -671,12 +771,21 @@ pub fn failures_answer_identically(cx: &mut Context<'_>) -> CaseResult {
     Ok(())
 }
 
-/// Drops `Date` (it changes by the second) and puts fields of different names in name order:
-/// they may come in any order (RFC 9110 §5.3), and some frameworks write them in hash order.
-/// Fields of one name keep theirs (a stable sort).
-fn make_comparable(response: &mut RawResponse) {
-    response.headers.retain(|(name, _)| name != "date");
-    response.headers.sort_by(|a, b| a.0.cmp(&b.0));
+/// A header field as the client read it: lower-cased name, raw value.
+type Field = (String, Vec<u8>);
+
+/// What two answers to different requests must share: status, fields and body, without `Date`
+/// (it changes by the second) and with fields of different names in name order (they may come
+/// in any order, RFC 9110 §5.3, and some frameworks write them in hash order). Fields of one
+/// name keep theirs (a stable sort).
+fn comparable(response: &RawResponse) -> (u16, Vec<&Field>, &[u8]) {
+    let mut headers: Vec<_> = response
+        .headers
+        .iter()
+        .filter(|(name, _)| name != "date")
+        .collect();
+    headers.sort_by(|a, b| a.0.cmp(&b.0));
+    (response.status, headers, &response.body)
 }
 
 /// The challenge escapes `"` and `\` in the realm, byte for byte.
@@ -685,9 +794,9 @@ pub fn challenge_escapes_realm(cx: &mut Context<'_>) -> CaseResult {
     expect_challenge(&response)?;
     let challenge = response.header_values("www-authenticate")[0];
     if challenge != br#"Basic realm="endpoint-auth \"conformance\" \\ realm", charset="UTF-8""# {
-        return Err(format!(
-            "challenge {:?}",
-            String::from_utf8_lossy(challenge)
+        return fail(format!(
+            "expected the challenge {EXPECTED_CHALLENGE}; got {}",
+            response.describe()
         ));
     }
     Ok(())
@@ -701,7 +810,7 @@ pub fn lockout_after_max_failures(cx: &mut Context<'_>) -> CaseResult {
         expect_challenge(&cx.get_basic(PROTECTED, LOCKOUT_EMAIL, &format!("wrong {attempt}"))?)?;
     }
     if cx.fixture.observed_failures(LOCKOUT_EMAIL) != Some(MAX_PASSWORD_FAILURES) {
-        return Err(format!(
+        return fail(format!(
             "expected {MAX_PASSWORD_FAILURES} recorded failures; store saw {:?}",
             cx.fixture.observed_failures(LOCKOUT_EMAIL)
         ));
@@ -712,7 +821,8 @@ pub fn lockout_after_max_failures(cx: &mut Context<'_>) -> CaseResult {
     expect_user(
         &cx.get_basic(PROTECTED, SEED_EMAIL, SEED_PASSWORD)?,
         SEED_EMAIL,
-    )
+    )?;
+    Ok(())
 }
 
 /// A success before the limit resets the count.
@@ -726,7 +836,7 @@ pub fn success_resets_failure_count(cx: &mut Context<'_>) -> CaseResult {
     )?;
     match cx.fixture.observed_failures(LOCKOUT_EMAIL) {
         Some(0) => Ok(()),
-        other => Err(format!(
+        other => fail(format!(
             "expected the failure count reset to 0; store saw {other:?}"
         )),
     }
@@ -747,7 +857,8 @@ pub fn store_unavailable_is_503(cx: &mut Context<'_>) -> CaseResult {
     expect_user(
         &cx.get_basic(PROTECTED, SEED_EMAIL, SEED_PASSWORD)?,
         SEED_EMAIL,
-    )
+    )?;
+    Ok(())
 }
 
 /// A full verification queue: 503 + Retry-After.
@@ -759,16 +870,17 @@ pub fn verification_queue_full_is_503(cx: &mut Context<'_>) -> CaseResult {
     let busy = busy?;
     expect_unavailable(&busy)?;
     if busy.header("retry-after").as_deref() != Some("2") {
-        return Err(format!(
+        return fail(format!(
             "expected the verifier's Retry-After: 2; got {}",
-            describe(&busy)
+            busy.describe()
         ));
     }
     expect_unavailable(&unknown?)?;
     expect_user(
         &cx.get_basic(PROTECTED, SEED_EMAIL, SEED_PASSWORD)?,
         SEED_EMAIL,
-    )
+    )?;
+    Ok(())
 }
 
 /// Fair admission: while another client waits, a client flooding with logins gets 429 at once
@@ -819,7 +931,7 @@ pub fn flooding_client_gets_429_while_another_waits(cx: &mut Context<'_>) -> Cas
     match order.iter().position(|p| p == SEED_PASSWORD) {
         Some(turn) if turn <= 2 => {}
         turn => {
-            return Err(format!(
+            return fail(format!(
                 "the other client's login was verified as number {:?} of {} (expected at most \
                  third: queues are served round-robin per client, not first come first served)",
                 turn.map(|t| t + 1),
@@ -830,10 +942,10 @@ pub fn flooding_client_gets_429_while_another_waits(cx: &mut Context<'_>) -> Cas
     for (i, pending) in flood.into_iter().enumerate() {
         let response = pending.response()?;
         if ![401, 503].contains(&response.status) {
-            return Err(format!(
+            return fail(format!(
                 "flood request {i} (unknown user, queued while the flooder was alone): expected \
                  401 (or 503 after waiting too long); got {}",
-                describe(&response)
+                response.describe()
             ));
         }
     }
@@ -860,19 +972,18 @@ pub fn too_many_requests_has_retry_after_and_no_challenge(cx: &mut Context<'_>) 
         ("unknown user", "nobody@example.com", SEED_PASSWORD),
         ("wrong password", SEED_EMAIL, "wrong"),
     ] {
-        let mut response = cx
+        let response = cx
             .start_protected(FLOODER, user, password)?
             .response_within(AT_ONCE)
             .map_err(|e| format!("{label}: expected 429 at once: {e}"))?;
         expect_too_many_requests(&response).map_err(|e| format!("{label}: {e}"))?;
-        make_comparable(&mut response);
         refusals.push((label, response));
     }
-    if refusals[0].1 != refusals[1].1 {
-        return Err(format!(
+    if comparable(&refusals[0].1) != comparable(&refusals[1].1) {
+        return fail(format!(
             "the 429s of an unknown user and of a real one differ: {} vs {}",
-            describe(&refusals[0].1),
-            describe(&refusals[1].1)
+            refusals[0].1.describe(),
+            refusals[1].1.describe()
         ));
     }
     drop(held);
@@ -910,39 +1021,49 @@ pub fn abandoned_request_is_not_verified(cx: &mut Context<'_>) -> CaseResult {
     let verified = cx.fixture.verified_passwords();
     for gone in [GONE_REAL, GONE_UNKNOWN] {
         if verified.iter().any(|p| p == gone) {
-            return Err(format!(
+            return fail(format!(
                 "a request whose client had gone away was verified ({gone:?}); verifications \
                  in order: {verified:?}"
             ));
         }
     }
     if !verified.iter().any(|p| p == "after") {
-        return Err(format!(
+        return fail(format!(
             "the request after the abandoned ones was not verified: {verified:?}"
         ));
     }
     Ok(())
 }
 
-/// A CORS preflight passes without credentials (no 401, no challenge).
+// §5 CORS preflights, on the routes of §7
+
+/// A CORS preflight (`OPTIONS` with `Access-Control-Request-Method`) to a protected route
+/// reaches it without credentials: answered with a 2xx status and no challenge (by the route's
+/// handler, or by the adapter's extractor on its behalf). An `OPTIONS` without
+/// `Access-Control-Request-Method` is no preflight, and gets the §3 401 without credentials.
 pub fn cors_preflight_passes(cx: &mut Context<'_>) -> CaseResult {
-    let response = send(
-        cx.addr,
-        "OPTIONS",
-        PROTECTED,
-        &[
-            b"Origin: http://example.com",
-            b"Access-Control-Request-Method: GET",
-        ],
-    )?;
-    if response.status == 401
-        || response.status >= 500
-        || !response.header_values("www-authenticate").is_empty()
-    {
-        return Err(format!(
-            "a preflight must pass without credentials; got {}",
-            describe(&response)
-        ));
+    const ORIGIN: &[u8] = b"Origin: http://example.com";
+    for path in [PROTECTED, CONFIRMED, CREDENTIALS] {
+        let preflight = send(
+            cx.addr,
+            "OPTIONS",
+            path,
+            &[ORIGIN, b"Access-Control-Request-Method: GET"],
+        )?;
+        if !(200..300).contains(&preflight.status)
+            || !preflight.header_values("www-authenticate").is_empty()
+        {
+            return fail(format!(
+                "a CORS preflight to {path} must reach the route without credentials (a 2xx, no \
+                 challenge; is OPTIONS {path} served, and does the adapter let exempt \
+                 preflights through?); got {}",
+                preflight.describe()
+            ));
+        }
+        let plain = send(cx.addr, "OPTIONS", path, &[ORIGIN])?;
+        expect_challenge(&plain).map_err(|e| {
+            format!("OPTIONS {path} without Access-Control-Request-Method is no preflight: {e}")
+        })?;
     }
     Ok(())
 }

@@ -10,9 +10,11 @@ use socket2::{Domain, Protocol, Socket, Type};
 /// How long the suite waits for any one response.
 pub const RESPONSE_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// A response as it came off the wire.
+/// A response as it came off the wire, with the request it answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawResponse {
+    /// The exact bytes of the request this answers, as sent.
+    pub request: Vec<u8>,
     /// The status code.
     pub status: u16,
     /// Header fields in order, names lower-cased, values as raw bytes.
@@ -51,6 +53,40 @@ impl RawResponse {
         serde_json::from_slice(&self.body)
             .map_err(|e| format!("body is not JSON ({e}): {:?}", self.text()))
     }
+
+    /// Status, headers and body, then the request they answer, escaped: what a failure message
+    /// shows so that the exchange can be replayed byte for byte.
+    pub fn describe(&self) -> String {
+        format!(
+            "status {}, headers {:?}, body {:?} in answer to {}",
+            self.status,
+            self.headers
+                .iter()
+                .map(|(n, v)| format!("{n}: {}", String::from_utf8_lossy(v)))
+                .collect::<Vec<_>>(),
+            self.text(),
+            escaped(&self.request)
+        )
+    }
+}
+
+/// How much of a request a message shows in full; of a longer one (a 20 KB header), its start
+/// and its end.
+const SHOWN_IN_FULL: usize = 2048;
+
+/// `bytes` as a Rust byte string literal (`b"GET / HTTP/1.1\r\n…"`): printable ASCII as is,
+/// everything else escaped, so that what was sent can be read and replayed exactly.
+pub fn escaped(bytes: &[u8]) -> String {
+    if bytes.len() <= SHOWN_IN_FULL {
+        return format!("b\"{}\"", bytes.escape_ascii());
+    }
+    let (head, tail) = (&bytes[..SHOWN_IN_FULL - 256], &bytes[bytes.len() - 256..]);
+    format!(
+        "b\"{}\" … {} bytes left out … b\"{}\"",
+        head.escape_ascii(),
+        bytes.len() - head.len() - tail.len(),
+        tail.escape_ascii()
+    )
 }
 
 /// Sends one request to `addr` with the given method, path and raw header lines (each without
@@ -71,6 +107,7 @@ pub fn send(
 #[derive(Debug)]
 pub struct Pending {
     stream: TcpStream,
+    request: Vec<u8>,
     head: bool,
 }
 
@@ -86,19 +123,30 @@ impl Pending {
     /// Reads the whole response, waiting up to `timeout` for each read.
     ///
     /// # Errors
-    /// A message describing the I/O or parse failure, or the timeout.
+    /// A message describing the I/O or parse failure, or the timeout, and the request.
     pub fn response_within(mut self, timeout: Duration) -> Result<RawResponse, String> {
+        let raw = self.read(timeout);
+        let request = std::mem::take(&mut self.request);
+        match raw.and_then(|raw| parse_response(&raw, self.head)) {
+            Ok(response) => Ok(RawResponse {
+                request,
+                ..response
+            }),
+            Err(e) => Err(format!("{e}, in answer to {}", escaped(&request))),
+        }
+    }
+
+    fn read(&mut self, timeout: Duration) -> Result<Vec<u8>, String> {
         self.stream
             .set_read_timeout(Some(timeout.max(Duration::from_millis(1))))
             .map_err(|e| e.to_string())?;
         let mut raw = Vec::new();
         match self.stream.read_to_end(&mut raw) {
-            Ok(_) => {}
+            Ok(_) => Ok(raw),
             // A server may reset after answering a request it did not like; keep what arrived.
-            Err(e) if !raw.is_empty() && e.kind() == std::io::ErrorKind::ConnectionReset => {}
-            Err(e) => return Err(format!("read response: {e}")),
+            Err(e) if !raw.is_empty() && e.kind() == std::io::ErrorKind::ConnectionReset => Ok(raw),
+            Err(e) => Err(format!("read response: {e}")),
         }
-        parse_response(&raw, self.head)
     }
 
     /// Closes the connection without reading anything: the client has gone away.
@@ -112,7 +160,7 @@ impl Pending {
 /// `127.0.0.1`), and returns without waiting for the response.
 ///
 /// # Errors
-/// A message describing the I/O failure.
+/// A message describing the I/O failure, and the request.
 pub fn start(
     addr: SocketAddr,
     source: Option<IpAddr>,
@@ -127,7 +175,17 @@ pub fn start(
         request.extend_from_slice(b"\r\n");
     }
     request.extend_from_slice(b"\r\n");
+    match write(addr, source, &request) {
+        Ok(stream) => Ok(Pending {
+            stream,
+            request,
+            head: method == "HEAD",
+        }),
+        Err(e) => Err(format!("{e}, sending {}", escaped(&request))),
+    }
+}
 
+fn write(addr: SocketAddr, source: Option<IpAddr>, request: &[u8]) -> Result<TcpStream, String> {
     let mut stream = connect(addr, source)?;
     stream
         .set_read_timeout(Some(RESPONSE_TIMEOUT))
@@ -136,12 +194,9 @@ pub fn start(
         .set_write_timeout(Some(RESPONSE_TIMEOUT))
         .map_err(|e| e.to_string())?;
     stream
-        .write_all(&request)
+        .write_all(request)
         .map_err(|e| format!("send request: {e}"))?;
-    Ok(Pending {
-        stream,
-        head: method == "HEAD",
-    })
+    Ok(stream)
 }
 
 fn connect(addr: SocketAddr, source: Option<IpAddr>) -> Result<TcpStream, String> {
@@ -201,6 +256,7 @@ fn parse_response(raw: &[u8], head: bool) -> Result<RawResponse, String> {
         rest.to_vec()
     };
     Ok(RawResponse {
+        request: Vec::new(),
         status,
         headers,
         body,

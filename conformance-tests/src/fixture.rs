@@ -13,9 +13,11 @@ use endpoint_auth::{
     hash::Verification,
     store::{SlotRule, StoreFuture},
     verifier::{PasswordVerifier, VerificationPool, VerifierFuture, VerifyError},
-    Authenticator, HashPolicy, MemoryStore, NewUser, PoolConfig, StoreError, User, UserAdmin,
-    UserRecord, UserStore,
+    Authenticator, HashPolicy, MemoryStore, NewUser, PoolConfig, User, UserAdmin, UserRecord,
+    UserStore,
 };
+
+use crate::FaultyStore;
 
 /// The realm every adapter under test uses (SPEC §7); its quotes and backslash exercise escaping.
 pub const REALM: &str = r#"endpoint-auth "conformance" \ realm"#;
@@ -56,7 +58,8 @@ pub fn signed_up() -> SystemTime {
 /// verifications, for the admission cases.
 #[derive(Debug, Default)]
 pub struct Faults {
-    store_down: AtomicBool,
+    /// The fixture's [`FaultyStore`] switch.
+    store_down: Arc<AtomicBool>,
     verifier_busy: AtomicBool,
     hold: Mutex<Hold>,
 }
@@ -93,10 +96,6 @@ impl Faults {
         waiting.into_iter().for_each(Waker::wake);
     }
 
-    fn store_down(&self) -> bool {
-        self.store_down.load(Ordering::SeqCst)
-    }
-
     fn verifier_busy(&self) -> bool {
         self.verifier_busy.load(Ordering::SeqCst)
     }
@@ -121,17 +120,6 @@ impl Future for Released {
     }
 }
 
-#[derive(Debug)]
-struct Down;
-
-impl std::fmt::Display for Down {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("conformance fixture: store switched off")
-    }
-}
-
-impl std::error::Error for Down {}
-
 /// What the suite saw the core write to the store, per lower-cased login.
 #[derive(Debug, Default, Clone)]
 struct Observed {
@@ -139,37 +127,25 @@ struct Observed {
     replaced_hash: Option<String>,
 }
 
-/// Wraps any users store so the suite can switch it off, and watches what the core writes (so the
-/// suite can check writes without an executor for the store's own futures).
-struct FaultyStore {
+/// Wraps any users store and watches what the core writes to it, so that the suite can check
+/// writes without an executor for the store's own futures.
+struct ObservingStore {
     inner: Arc<dyn UserStore<User = User>>,
-    faults: Arc<Faults>,
     observed: Arc<Mutex<HashMap<String, Observed>>>,
 }
 
-impl FaultyStore {
+impl ObservingStore {
     fn observe(&self, login: &str, change: impl FnOnce(&mut Observed)) {
         let mut observed = self.observed.lock().unwrap_or_else(PoisonError::into_inner);
         change(observed.entry(login.to_lowercase()).or_default());
     }
-
-    fn check(&self) -> Result<(), StoreError> {
-        if self.faults.store_down() {
-            Err(StoreError::unavailable(Down))
-        } else {
-            Ok(())
-        }
-    }
 }
 
-impl UserStore for FaultyStore {
+impl UserStore for ObservingStore {
     type User = User;
 
     fn find_user<'a>(&'a self, username: &'a str) -> StoreFuture<'a, Option<UserRecord<User>>> {
-        match self.check() {
-            Ok(()) => self.inner.find_user(username),
-            Err(e) => Box::pin(async move { Err(e) }),
-        }
+        self.inner.find_user(username)
     }
 
     fn reserve_failure_slot<'a>(
@@ -178,9 +154,7 @@ impl UserStore for FaultyStore {
         rule: SlotRule,
         now: SystemTime,
     ) -> StoreFuture<'a, Option<u32>> {
-        let checked = self.check();
         Box::pin(async move {
-            checked?;
             let failures = self.inner.reserve_failure_slot(login, rule, now).await?;
             if let Some(failures) = failures {
                 self.observe(login, |o| o.failures = Some(failures));
@@ -190,9 +164,7 @@ impl UserStore for FaultyStore {
     }
 
     fn record_success<'a>(&'a self, login: &'a str, now: SystemTime) -> StoreFuture<'a, ()> {
-        let checked = self.check();
         Box::pin(async move {
-            checked?;
             self.inner.record_success(login, now).await?;
             self.observe(login, |o| o.failures = Some(0));
             Ok(())
@@ -205,9 +177,7 @@ impl UserStore for FaultyStore {
         verified_hash: &'a str,
         new_hash: &'a str,
     ) -> StoreFuture<'a, bool> {
-        let checked = self.check();
         Box::pin(async move {
-            checked?;
             let replaced = self
                 .inner
                 .replace_password_hash(login, verified_hash, new_hash)
@@ -334,11 +304,15 @@ impl Fixture {
         store.import_users(fixture_users()).await?;
         let faults = Arc::new(Faults::default());
         let observed = Arc::new(Mutex::new(HashMap::new()));
-        let store = FaultyStore {
-            inner: Arc::new(store),
-            faults: faults.clone(),
-            observed: observed.clone(),
-        };
+        // Switched off, the store answers before the observer sees anything: a write that
+        // failed is no write.
+        let store = FaultyStore::with_switch(
+            ObservingStore {
+                inner: Arc::new(store),
+                observed: observed.clone(),
+            },
+            faults.store_down.clone(),
+        );
         let pool = VerificationPool::new(HashPolicy::owasp(), PoolConfig::new())
             .expect("starting the conformance fixture's hashing threads");
         let verified = Arc::new(Mutex::new(Vec::new()));

@@ -8,11 +8,12 @@
 //! status, headers and body byte for byte.
 //!
 //! ```text
-//!  suite ── Fixture::new() ──► users store + Authenticator (realm, lockout, fault switches)
+//!  suite ── Fixture::new() ──► users store + Authenticator (realm, lockout, CORS, fault switches)
 //!    │                                 │
 //!    │            your start(authenticator) ──► TestServer { 127.0.0.1:port }
 //!    ▼                                 ▼
 //!  raw TCP ──► GET /protected | /confirmed | /credentials | /open ──► status, headers, body
+//!              OPTIONS /protected | /confirmed | /credentials (CORS preflights)
 //! ```
 //!
 //! # Using it
@@ -24,7 +25,8 @@
 //!
 //! fn start(authenticator: Authenticator<User>) -> TestServer {
 //!     // Start your server on 127.0.0.1:0 serving the routes of `endpoint_auth_conformance::routes`
-//!     // with `authenticator`; return its address and how to stop it.
+//!     // (`GET`, and `OPTIONS` for CORS preflights) with `authenticator`; return its address and
+//!     // how to stop it.
 //!     # let addr = "127.0.0.1:1".parse().unwrap();
 //!     TestServer::new(addr, || { /* shut the server down */ })
 //! }
@@ -40,6 +42,7 @@
 
 pub mod cases;
 pub mod client;
+mod faulty_store;
 mod fixture;
 pub mod routes;
 
@@ -49,6 +52,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 pub use endpoint_auth;
 use endpoint_auth::{Authenticator, User};
+pub use faulty_store::FaultyStore;
 pub use fixture::*;
 
 /// A running server under test. Dropping it stops the server.
@@ -358,7 +362,9 @@ macro_rules! conformance_suite {
 pub enum CaseOutcome {
     /// The adapter did what SPEC.md says.
     Passed,
-    /// It did not; the text says how.
+    /// It did not; the text says how: the case's line (`file:line:column: `), what the adapter
+    /// did, and the exact request that showed it where there was one
+    /// ([`CaseFailure`](cases::CaseFailure)'s `Display`), or what the case panicked with.
     Failed(String),
     /// Not run, for the reason given in the skip list.
     Unsupported(String),
@@ -444,7 +450,7 @@ fn run_one(
     }));
     match attempt {
         Ok(Ok(())) => CaseOutcome::Passed,
-        Ok(Err(reason)) => CaseOutcome::Failed(reason),
+        Ok(Err(failure)) => CaseOutcome::Failed(failure.to_string()),
         Err(panic) => CaseOutcome::Failed(format!("panicked: {}", panic_message(&panic))),
     }
 }
@@ -463,8 +469,10 @@ fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
 ///
 /// # Panics
 /// When the case fails (or passes, if it is expected to fail), with the reason; when no case
-/// has that name, or an expected failure names no case.
+/// has that name, or an expected failure names no case. The panic is located at the caller (the
+/// test [`conformance_suite!`] made), and the reason starts with the case's own line.
 #[doc(hidden)]
+#[track_caller]
 pub fn run_case_or_panic<S, F>(
     name: &str,
     start: &S,

@@ -11,6 +11,13 @@
 //!
 //! These build an adapter's answers; the suite checks them against expectations written out in
 //! its cases, so a mistake here fails the suite instead of agreeing with itself.
+//!
+//! Serve `/protected`, `/confirmed` and `/credentials` for `OPTIONS` too, authenticated as their
+//! `GET`. The fixture's authenticator exempts CORS preflights (`OPTIONS` with
+//! `Access-Control-Request-Method`): one must reach the route without credentials and be
+//! answered with a 2xx status and no challenge — by the handler, or by the adapter where the
+//! handler takes a user or credentials a preflight cannot give (e.g. an extractor answering
+//! `204`). Any other `OPTIONS` without credentials gets the 401.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -19,11 +26,11 @@ use time::format_description::well_known::Rfc3339;
 use time::macros::datetime;
 use time::OffsetDateTime;
 
-/// `GET /protected`: authenticate_users.
+/// `GET` and `OPTIONS /protected`: authenticate_users.
 pub const PROTECTED: &str = "/protected";
-/// `GET /confirmed`: authenticate_users with a confirmed email.
+/// `GET` and `OPTIONS /confirmed`: authenticate_users with a confirmed email.
 pub const CONFIRMED: &str = "/confirmed";
-/// `GET /credentials`: require_credentials.
+/// `GET` and `OPTIONS /credentials`: require_credentials.
 pub const CREDENTIALS: &str = "/credentials";
 /// `GET /open`: no authentication.
 pub const OPEN: &str = "/open";

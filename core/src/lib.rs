@@ -139,6 +139,14 @@
 #![deny(missing_docs)]
 
 pub mod admin;
+// The core's unit tests share their outage store with its integration tests, which name the
+// crate `endpoint_auth` as any user does.
+#[cfg(test)]
+extern crate self as endpoint_auth;
+#[cfg(test)]
+#[path = "../tests/support/faulty_store.rs"]
+mod faulty_store;
+
 mod admission;
 pub mod audit;
 mod authenticator;

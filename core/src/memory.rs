@@ -1,14 +1,13 @@
 //! [`MemoryStore`]: the users store for tests and small fixed user sets.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
 
 use crate::admin::{
     validate_email, validate_import, validate_new_user, AdminError, AdminFuture, NewUser, UserAdmin,
 };
-use crate::store::{SlotRule, StoreError, StoreFuture, UserStore};
+use crate::store::{SlotRule, StoreFuture, UserStore};
 use crate::user::{User, UserRecord};
 
 #[derive(Clone)]
@@ -41,14 +40,12 @@ struct Table {
 #[derive(Clone, Default)]
 pub struct MemoryStore {
     table: Arc<Mutex<Table>>,
-    failing: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MemoryStore")
             .field("users", &self.table().rows.len())
-            .field("failing", &self.failing.load(Ordering::Relaxed))
             .finish()
     }
 }
@@ -56,10 +53,6 @@ impl std::fmt::Debug for MemoryStore {
 fn key(email: &str) -> String {
     crate::store::login_key(email)
 }
-
-#[derive(Debug, thiserror::Error)]
-#[error("memory store switched to failing for a fault-injection test")]
-struct InjectedFault;
 
 impl MemoryStore {
     /// An empty store.
@@ -69,20 +62,6 @@ impl MemoryStore {
 
     fn table(&self) -> MutexGuard<'_, Table> {
         self.table.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Fault injection: while `failing` is true every [`UserStore`] call answers
-    /// [`StoreError::Unavailable`], as a database that is down would.
-    pub fn set_failing(&self, failing: bool) {
-        self.failing.store(failing, Ordering::SeqCst);
-    }
-
-    fn check_up(&self) -> Result<(), StoreError> {
-        if self.failing.load(Ordering::SeqCst) {
-            Err(StoreError::unavailable(InjectedFault))
-        } else {
-            Ok(())
-        }
     }
 
     /// Adds a user synchronously (validated as [`UserAdmin::create_user`] does).
@@ -142,6 +121,32 @@ impl MemoryStore {
             .and_then(|row| row.password_hash.clone())
     }
 
+    /// Adds all of `users`, or none when one is invalid or already exists.
+    fn import(&self, users: Vec<NewUser>) -> Result<usize, AdminError> {
+        validate_import(&users)?;
+        let mut table = self.table();
+        let clashes: Vec<String> = users
+            .iter()
+            .enumerate()
+            .filter(|(_, user)| table.rows.contains_key(&key(&user.email)))
+            .map(|(index, user)| {
+                format!(
+                    "entry {}: a user with email {:?} already exists",
+                    index + 1,
+                    user.email
+                )
+            })
+            .collect();
+        if !clashes.is_empty() {
+            return Err(AdminError::ImportRefused { problems: clashes });
+        }
+        let count = users.len();
+        for user in users {
+            Self::insert_into(&mut table, user)?;
+        }
+        Ok(count)
+    }
+
     fn update<T>(&self, email: &str, change: impl FnOnce(&mut Row) -> T) -> Result<T, AdminError> {
         let mut table = self.table();
         let row = table
@@ -156,16 +161,14 @@ impl UserStore for MemoryStore {
     type User = User;
 
     fn find_user<'a>(&'a self, username: &'a str) -> StoreFuture<'a, Option<UserRecord<User>>> {
-        let found = self.check_up().map(|()| {
-            self.table().rows.get(&key(username)).map(|row| {
-                UserRecord::for_user(
-                    row.user.clone(),
-                    row.password_hash.clone(),
-                    row.last_failure,
-                )
-            })
+        let found = self.table().rows.get(&key(username)).map(|row| {
+            UserRecord::for_user(
+                row.user.clone(),
+                row.password_hash.clone(),
+                row.last_failure,
+            )
         });
-        Box::pin(async move { found })
+        Box::pin(async move { Ok(found) })
     }
 
     fn reserve_failure_slot<'a>(
@@ -174,28 +177,27 @@ impl UserStore for MemoryStore {
         rule: SlotRule,
         now: SystemTime,
     ) -> StoreFuture<'a, Option<u32>> {
-        let result = self.check_up().map(|()| {
-            // Checked and raised under one lock: the atomic step the contract asks for.
+        // Checked and raised under one lock: the atomic step the contract asks for.
+        let reserved = {
             let mut table = self.table();
-            let row = table.rows.get_mut(&key(login))?;
-            if !rule.grants(row.user.n_password_failures, row.last_failure) {
-                return None;
-            }
-            row.user.n_password_failures = row.user.n_password_failures.saturating_add(1);
-            row.last_failure = Some(now);
-            Some(row.user.n_password_failures)
-        });
-        Box::pin(async move { result })
+            table.rows.get_mut(&key(login)).and_then(|row| {
+                if !rule.grants(row.user.n_password_failures, row.last_failure) {
+                    return None;
+                }
+                row.user.n_password_failures = row.user.n_password_failures.saturating_add(1);
+                row.last_failure = Some(now);
+                Some(row.user.n_password_failures)
+            })
+        };
+        Box::pin(async move { Ok(reserved) })
     }
 
     fn record_success<'a>(&'a self, login: &'a str, now: SystemTime) -> StoreFuture<'a, ()> {
-        let result = self.check_up().map(|()| {
-            if let Some(row) = self.table().rows.get_mut(&key(login)) {
-                row.user.n_password_failures = 0;
-                row.user.last_login = Some(now);
-            }
-        });
-        Box::pin(async move { result })
+        if let Some(row) = self.table().rows.get_mut(&key(login)) {
+            row.user.n_password_failures = 0;
+            row.user.last_login = Some(now);
+        }
+        Box::pin(async move { Ok(()) })
     }
 
     fn replace_password_hash<'a>(
@@ -204,122 +206,80 @@ impl UserStore for MemoryStore {
         verified_hash: &'a str,
         new_hash: &'a str,
     ) -> StoreFuture<'a, bool> {
-        let result = self.check_up().map(|()| {
-            let mut table = self.table();
-            match table.rows.get_mut(&key(login)) {
-                Some(row) if row.password_hash.as_deref() == Some(verified_hash) => {
-                    row.password_hash = Some(new_hash.to_owned());
-                    true
-                }
-                _ => false,
+        let replaced = match self.table().rows.get_mut(&key(login)) {
+            Some(row) if row.password_hash.as_deref() == Some(verified_hash) => {
+                row.password_hash = Some(new_hash.to_owned());
+                true
             }
-        });
-        Box::pin(async move { result })
+            _ => false,
+        };
+        Box::pin(async move { Ok(replaced) })
     }
 }
 
 impl UserAdmin for MemoryStore {
     fn create_user<'a>(&'a self, user: NewUser) -> AdminFuture<'a, User> {
-        let result = self
-            .check_up()
-            .map_err(AdminError::from)
-            .and_then(|()| self.insert(user));
+        let result = self.insert(user);
         Box::pin(async move { result })
     }
 
     fn set_password_hash<'a>(&'a self, email: &'a str, hash: &'a str) -> AdminFuture<'a, ()> {
-        let result = self.check_up().map_err(AdminError::from).and_then(|()| {
-            crate::hash::identify_hash(hash).map_err(|error| AdminError::InvalidHash {
+        let result = crate::hash::identify_hash(hash)
+            .map_err(|error| AdminError::InvalidHash {
                 email: email.to_owned(),
                 error,
-            })?;
-            self.update(email, |row| {
-                row.password_hash = Some(hash.to_owned());
-                row.user.n_password_failures = 0;
-                row.last_failure = None;
             })
-        });
+            .and_then(|_| {
+                self.update(email, |row| {
+                    row.password_hash = Some(hash.to_owned());
+                    row.user.n_password_failures = 0;
+                    row.last_failure = None;
+                })
+            });
         Box::pin(async move { result })
     }
 
     fn set_enabled<'a>(&'a self, email: &'a str, enabled: bool) -> AdminFuture<'a, ()> {
-        let result = self
-            .check_up()
-            .map_err(AdminError::from)
-            .and_then(|()| self.update(email, |row| row.user.enabled = enabled));
+        let result = self.update(email, |row| row.user.enabled = enabled);
         Box::pin(async move { result })
     }
 
     fn set_confirmed_email<'a>(&'a self, email: &'a str, confirmed: bool) -> AdminFuture<'a, ()> {
-        let result = self
-            .check_up()
-            .map_err(AdminError::from)
-            .and_then(|()| self.update(email, |row| row.user.confirmed_email = confirmed));
+        let result = self.update(email, |row| row.user.confirmed_email = confirmed);
         Box::pin(async move { result })
     }
 
     fn unlock<'a>(&'a self, email: &'a str) -> AdminFuture<'a, ()> {
-        let result = self.check_up().map_err(AdminError::from).and_then(|()| {
-            self.update(email, |row| {
-                row.user.n_password_failures = 0;
-                row.last_failure = None;
-            })
+        let result = self.update(email, |row| {
+            row.user.n_password_failures = 0;
+            row.last_failure = None;
         });
         Box::pin(async move { result })
     }
 
     fn remove_user<'a>(&'a self, email: &'a str) -> AdminFuture<'a, ()> {
-        let result = self.check_up().map_err(AdminError::from).and_then(|()| {
-            self.table()
-                .rows
-                .remove(&key(email))
-                .map(drop)
-                .ok_or_else(|| AdminError::UnknownUser(email.to_owned()))
-        });
+        let result = self
+            .table()
+            .rows
+            .remove(&key(email))
+            .map(drop)
+            .ok_or_else(|| AdminError::UnknownUser(email.to_owned()));
         Box::pin(async move { result })
     }
 
     fn get_user<'a>(&'a self, email: &'a str) -> AdminFuture<'a, User> {
-        let result = self.check_up().map_err(AdminError::from).and_then(|()| {
-            validate_email(email.trim())?;
-            self.update(email, |row| row.user.clone())
-        });
+        let result =
+            validate_email(email.trim()).and_then(|()| self.update(email, |row| row.user.clone()));
         Box::pin(async move { result })
     }
 
     fn list_users(&self) -> AdminFuture<'_, Vec<User>> {
-        let result = self
-            .check_up()
-            .map_err(AdminError::from)
-            .map(|()| self.users());
-        Box::pin(async move { result })
+        let users = self.users();
+        Box::pin(async move { Ok(users) })
     }
 
     fn import_users(&self, users: Vec<NewUser>) -> AdminFuture<'_, usize> {
-        let result = self.check_up().map_err(AdminError::from).and_then(|()| {
-            validate_import(&users)?;
-            let mut table = self.table();
-            let clashes: Vec<String> = users
-                .iter()
-                .enumerate()
-                .filter(|(_, user)| table.rows.contains_key(&key(&user.email)))
-                .map(|(index, user)| {
-                    format!(
-                        "entry {}: a user with email {:?} already exists",
-                        index + 1,
-                        user.email
-                    )
-                })
-                .collect();
-            if !clashes.is_empty() {
-                return Err(AdminError::ImportRefused { problems: clashes });
-            }
-            let count = users.len();
-            for user in users {
-                Self::insert_into(&mut table, user)?;
-            }
-            Ok(count)
-        });
+        let result = self.import(users);
         Box::pin(async move { result })
     }
 }

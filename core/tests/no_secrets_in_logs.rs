@@ -4,6 +4,9 @@
 //! Alone in its own test binary: the subscriber is the process's global one, so no other test
 //! running at the same time can change which events are enabled.
 
+#[path = "support/faulty_store.rs"]
+mod faulty_store;
+
 use std::sync::{Arc, Mutex};
 
 use endpoint_auth::audit::AuditEvent;
@@ -11,6 +14,7 @@ use endpoint_auth::{
     Authenticator, CacheConfig, Credentials, HashPolicy, MemoryStore, NewUser, PoolConfig,
     Rejection, Requirements, User,
 };
+use faulty_store::FaultyStore;
 
 const PASSWORD: &str = "mySuperS3cretPassw0rd";
 const WRONG: &str = "Wr0ngButSecret!";
@@ -72,6 +76,7 @@ fn no_password_reaches_tracing_debug_or_audit() {
         .expect("insert");
     let events = Arc::new(Mutex::new(Vec::new()));
     let sink = events.clone();
+    let store = FaultyStore::new(store);
     let auth = Authenticator::builder(store.clone())
         .hash_policy(policy)
         .pool(PoolConfig::new().workers(1))

@@ -31,10 +31,8 @@ use endpoint_auth::rejection::{
     UNAVAILABLE_BODY,
 };
 use endpoint_auth::store::login_key;
-use endpoint_auth::{
-    Authenticator, ClientAddress, HashPolicy, LockoutPolicy, MemoryStore, NewUser, ParseOptions,
-    PoolConfig, Requirements, User, UserStore,
-};
+use endpoint_auth::{Authenticator, ClientAddress, HashPolicy, LockoutPolicy, MemoryStore, NewUser, ParseOptions, PoolConfig, Requirements, User, UserStore};
+use endpoint_auth_conformance::FaultyStore;
 use endpoint_auth_fuzz::split_fields;
 use libfuzzer_sys::fuzz_target;
 use unicode_normalization::UnicodeNormalization;
@@ -134,7 +132,8 @@ impl Clock for FuzzClock {
 
 struct World {
     auth: Authenticator<User>,
-    store: MemoryStore,
+    /// What the authenticator reads: taken down for the inputs that say so.
+    store: FaultyStore<MemoryStore>,
 }
 
 fn world() -> &'static World {
@@ -160,6 +159,7 @@ fn world() -> &'static World {
                 )
                 .expect("fixture user");
         }
+        let store = FaultyStore::new(store);
         let auth = Authenticator::builder(store.clone())
             .realm(REALM)
             .hash_policy(policy)

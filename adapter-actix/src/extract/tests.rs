@@ -1,4 +1,5 @@
-use actix_web::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
+use actix_web::http::header::{ACCESS_CONTROL_REQUEST_METHOD, RETRY_AFTER, WWW_AUTHENTICATE};
+use actix_web::http::Method;
 use actix_web::test::{call_service, init_service};
 use actix_web::{web, App};
 use endpoint_auth::{Authenticator, NoUser, User};
@@ -433,4 +434,79 @@ fn basic_credentials_debug_redacts_the_password() {
     let shown = format!("{extracted:?}");
     assert!(shown.contains("alice"));
     assert!(!shown.contains("hunter2"));
+}
+
+/// `OPTIONS path` from a client, a CORS preflight when `preflight`.
+fn options(path: &str, preflight: bool) -> actix_web::test::TestRequest {
+    let request = request(path, None).method(actix_web::http::Method::OPTIONS);
+    if preflight {
+        request.insert_header((ACCESS_CONTROL_REQUEST_METHOD, "GET"))
+    } else {
+        request
+    }
+}
+
+/// Routes that serve `OPTIONS` through the extractors, as an application without a CORS
+/// middleware writes them.
+macro_rules! options_app {
+    ($harness:expr) => {
+        init_service(
+            App::new()
+                .app_data(web::Data::new($harness.authenticator.clone()))
+                .route("/user", web::method(Method::OPTIONS).to(user_email))
+                .route("/confirmed", web::method(Method::OPTIONS).to(confirmed))
+                .route(
+                    "/credentials",
+                    web::method(Method::OPTIONS).to(echo_credentials),
+                )
+                .route("/maybe", web::method(Method::OPTIONS).to(maybe_user)),
+        )
+        .await
+    };
+}
+
+#[actix_web::test]
+async fn extractors_answer_an_exempt_preflight_with_204_without_the_handler() {
+    let harness = Harness::new();
+    let app = options_app!(harness);
+    for path in ["/user", "/confirmed", "/credentials"] {
+        let response = call_service(&app, options(path, true).to_request()).await;
+        let (status, headers, body) = parts(response).await;
+        assert_eq!(status, 204, "{path}");
+        assert!(
+            !headers.iter().any(|(name, _)| name == "www-authenticate"),
+            "{path}: {headers:?}"
+        );
+        assert_eq!(body, "", "{path}: the handler did not run");
+    }
+    assert_eq!(harness.decisions(), 0, "the core was not asked");
+}
+
+#[actix_web::test]
+async fn optional_serves_an_exempt_preflight_as_anonymous() {
+    let harness = Harness::new();
+    let app = options_app!(harness);
+    let response = call_service(&app, options("/maybe", true).to_request()).await;
+    assert_eq!(parts(response).await.2, "anonymous");
+}
+
+#[actix_web::test]
+async fn options_without_the_preflight_header_is_authenticated_by_extractors() {
+    let harness = Harness::new();
+    let app = options_app!(harness);
+    for path in ["/user", "/confirmed", "/credentials"] {
+        let response = call_service(&app, options(path, false).to_request()).await;
+        assert_eq!(response.status(), 401, "{path}");
+        assert!(response.headers().contains_key(WWW_AUTHENTICATE), "{path}");
+    }
+}
+
+#[actix_web::test]
+async fn extractors_challenge_preflights_the_authenticator_does_not_exempt() {
+    let harness = Harness::with_preflight(false);
+    let app = options_app!(harness);
+    for path in ["/user", "/credentials"] {
+        let response = call_service(&app, options(path, true).to_request()).await;
+        assert_eq!(response.status(), 401, "{path}");
+    }
 }

@@ -226,3 +226,42 @@ async fn preflight_to_a_protected_get_route_gets_actix_s_answer_not_a_401() {
     assert_eq!(response.status(), 405);
     assert!(!response.headers().contains_key(WWW_AUTHENTICATE));
 }
+
+#[actix_web::test]
+async fn a_preflight_reaches_the_resources_options_handler() {
+    let harness = Harness::new();
+    // No authenticator in the app data: the extractor knows the preflight from the middleware.
+    let app = init_service(
+        App::new()
+            .service(
+                web::resource("/protected")
+                    .wrap(AuthenticateUsers::new(harness.authenticator.clone()))
+                    .route(web::get().to(from_extension))
+                    .route(
+                        web::method(actix_web::http::Method::OPTIONS)
+                            .to(|| async { HttpResponse::NoContent().finish() }),
+                    ),
+            )
+            .service(
+                web::resource("/extractor")
+                    .wrap(AuthenticateUsers::new(harness.authenticator.clone()))
+                    .route(web::method(actix_web::http::Method::OPTIONS).to(from_extractor)),
+            ),
+    )
+    .await;
+    for path in ["/protected", "/extractor"] {
+        let preflight = call_service(&app, options(path, true).to_request()).await;
+        assert_eq!(preflight.status(), 204, "{path}");
+        assert!(
+            !preflight.headers().contains_key(WWW_AUTHENTICATE),
+            "{path}"
+        );
+        let plain = call_service(&app, options(path, false).to_request()).await;
+        assert_eq!(plain.status(), 401, "{path}: not a preflight");
+    }
+    assert_eq!(
+        harness.decisions(),
+        2,
+        "only the plain OPTIONS asked the core"
+    );
+}

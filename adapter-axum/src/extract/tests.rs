@@ -1,5 +1,7 @@
 use axum::extract::FromRef;
-use axum::http::header::{AUTHORIZATION, RETRY_AFTER, WWW_AUTHENTICATE};
+use axum::http::header::{
+    ACCESS_CONTROL_REQUEST_METHOD, AUTHORIZATION, RETRY_AFTER, WWW_AUTHENTICATE,
+};
 use axum::http::HeaderValue;
 use axum::routing::get;
 use axum::Router;
@@ -134,6 +136,7 @@ async fn a_rejection_is_cached_too() {
     assert_eq!(
         harness
             .store
+            .inner()
             .users()
             .iter()
             .find(|u| u.email == EMAIL)
@@ -350,4 +353,81 @@ fn basic_credentials_debug_redacts_the_password() {
     assert!(shown.contains("alice"));
     assert!(!shown.contains("hunter2"));
     assert!(parts.headers.contains_key(AUTHORIZATION));
+}
+
+/// `OPTIONS path`, a CORS preflight when `preflight` (with `Access-Control-Request-Method`).
+fn options(path: &str, preflight: bool) -> axum::http::Request<axum::body::Body> {
+    let mut request = axum::http::Request::options(path);
+    if preflight {
+        request = request.header(ACCESS_CONTROL_REQUEST_METHOD, "GET");
+    }
+    request.body(axum::body::Body::empty()).unwrap()
+}
+
+/// Routes that serve `OPTIONS` through the extractors, as an application without a CORS layer
+/// writes them.
+fn options_app(harness: &Harness) -> Router {
+    Router::new()
+        .route("/user", get(user_email).options(user_email))
+        .route("/confirmed", get(confirmed).options(confirmed))
+        .route(
+            "/credentials",
+            get(echo_credentials).options(echo_credentials),
+        )
+        .route("/maybe", get(maybe_user).options(maybe_user))
+        .with_state(harness.authenticator.clone())
+}
+
+#[tokio::test]
+async fn extractors_answer_an_exempt_preflight_with_204_without_the_handler() {
+    let harness = Harness::new();
+    for path in ["/user", "/confirmed", "/credentials"] {
+        let response = options_app(&harness)
+            .oneshot(options(path, true))
+            .await
+            .unwrap();
+        let (status, headers, body) = parts(response).await;
+        assert_eq!(status, 204, "{path}");
+        assert!(
+            !headers.iter().any(|(name, _)| name == "www-authenticate"),
+            "{path}: {headers:?}"
+        );
+        assert_eq!(body, "", "{path}: the handler did not run");
+    }
+    assert_eq!(harness.decisions(), 0, "the core was not asked");
+}
+
+#[tokio::test]
+async fn optional_extractors_serve_an_exempt_preflight_as_anonymous() {
+    let harness = Harness::new();
+    let response = options_app(&harness)
+        .oneshot(options("/maybe", true))
+        .await
+        .unwrap();
+    assert_eq!(parts(response).await.2, "anonymous");
+}
+
+#[tokio::test]
+async fn options_without_the_preflight_header_is_authenticated_by_extractors() {
+    let harness = Harness::new();
+    for path in ["/user", "/confirmed", "/credentials"] {
+        let response = options_app(&harness)
+            .oneshot(options(path, false))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401, "{path}");
+        assert!(response.headers().contains_key(WWW_AUTHENTICATE), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn extractors_challenge_preflights_the_authenticator_does_not_exempt() {
+    let harness = Harness::with_preflight(false);
+    for path in ["/user", "/credentials"] {
+        let response = options_app(&harness)
+            .oneshot(options(path, true))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401, "{path}");
+    }
 }

@@ -245,3 +245,38 @@ async fn preflight_through_a_layered_router() {
     );
     assert!(!preflight.headers().contains_key(WWW_AUTHENTICATE));
 }
+
+#[tokio::test]
+async fn a_preflight_reaches_the_routes_options_handler_behind_route_layer() {
+    let harness = Harness::new();
+    let app: Router = Router::new()
+        .route(
+            "/protected",
+            get(from_extension).options(|| async { axum::http::StatusCode::NO_CONTENT }),
+        )
+        .route("/extractor", get(from_extension).options(from_extractor))
+        .route_layer(AuthenticateUsersLayer::new(harness.authenticator.clone()))
+        .with_state(harness.authenticator.clone());
+    let options = |path: &str, preflight: bool| {
+        let mut request = Request::options(path);
+        if preflight {
+            request = request.header(ACCESS_CONTROL_REQUEST_METHOD, "GET");
+        }
+        request.body(axum::body::Body::empty()).unwrap()
+    };
+    for path in ["/protected", "/extractor"] {
+        let preflight = app.clone().oneshot(options(path, true)).await.unwrap();
+        assert_eq!(preflight.status(), 204, "{path}");
+        assert!(
+            !preflight.headers().contains_key(WWW_AUTHENTICATE),
+            "{path}"
+        );
+        let plain = app.clone().oneshot(options(path, false)).await.unwrap();
+        assert_eq!(plain.status(), 401, "{path}: not a preflight");
+    }
+    assert_eq!(
+        harness.decisions(),
+        2,
+        "only the plain OPTIONS asked the core"
+    );
+}

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use actix_web::body::{BoxBody, EitherBody};
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
 use actix_web::http::header::CONTENT_LENGTH;
-use actix_web::http::{KeepAlive, StatusCode};
+use actix_web::http::{KeepAlive, Method, StatusCode};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use endpoint_auth::Rejection;
 use endpoint_auth_actix::{AuthUser, BasicCredentials, ConfirmedUser};
@@ -75,10 +75,14 @@ pub fn routes(
         config
             .app_data(authenticator.clone())
             .route(PROTECTED, web::get().to(protected))
+            .route(PROTECTED, web::method(Method::OPTIONS).to(protected))
             .route(CONFIRMED, web::get().to(confirmed))
+            .route(CONFIRMED, web::method(Method::OPTIONS).to(confirmed))
             .route(OPEN, web::get().to(open));
         if routes.credentials() {
-            config.route(CREDENTIALS, web::get().to(credentials));
+            config
+                .route(CREDENTIALS, web::get().to(credentials))
+                .route(CREDENTIALS, web::method(Method::OPTIONS).to(credentials));
         }
     }
 }

@@ -23,11 +23,11 @@ use super::{json_response, log_response, Caller, Routes, SharedAuthenticator};
 /// around them.
 pub fn router(authenticator: SharedAuthenticator, routes: Routes) -> Router {
     let mut router = Router::new()
-        .route(PROTECTED, get(protected))
-        .route(CONFIRMED, get(confirmed))
+        .route(PROTECTED, get(protected).options(protected))
+        .route(CONFIRMED, get(confirmed).options(confirmed))
         .route(OPEN, get(open));
     if routes.credentials() {
-        router = router.route(CREDENTIALS, get(credentials));
+        router = router.route(CREDENTIALS, get(credentials).options(credentials));
     }
     router
         .layer(middleware::from_fn(log_request))

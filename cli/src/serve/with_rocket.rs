@@ -16,10 +16,10 @@ use hyper::body::Bytes;
 use rocket::config::LogLevel;
 use rocket::fairing::AdHoc;
 use rocket::http::uri::{Host, Origin};
-use rocket::http::{ContentType, Cookie, Header, Method};
+use rocket::http::{ContentType, Cookie, Header, Method, Status};
 use rocket::local::asynchronous::Client;
 use rocket::request::{FromRequest, Outcome};
-use rocket::{get, Build, Config, Request, Rocket};
+use rocket::{get, options, Build, Config, Request, Rocket};
 
 use super::connections::{
     full_body, plain_response, read_body, Handler, RequestBody, ResponseBody,
@@ -82,6 +82,32 @@ fn open() -> (ContentType, String) {
     (ContentType::JSON, open_body())
 }
 
+// The protected routes serve `OPTIONS` too, guarded as their `GET`; the guards forward an exempt
+// CORS preflight, which `preflight` answers.
+
+#[options("/protected")]
+fn protected_options(user: AuthUser, note: CallerNote<'_>) -> (ContentType, String) {
+    protected(user, note)
+}
+
+#[options("/confirmed")]
+fn confirmed_options(user: ConfirmedUser, note: CallerNote<'_>) -> (ContentType, String) {
+    confirmed(user, note)
+}
+
+#[options("/credentials")]
+fn credentials_options(
+    credentials: BasicCredentials,
+    note: CallerNote<'_>,
+) -> (ContentType, String) {
+    self::credentials(credentials, note)
+}
+
+#[options("/<_..>", rank = 20)]
+fn preflight() -> Status {
+    Status::NoContent
+}
+
 fn access_log_fairing() -> AdHoc {
     AdHoc::on_request("request start", |request, _| {
         Box::pin(async move {
@@ -121,9 +147,16 @@ pub fn app(
     authenticator: SharedAuthenticator,
     routes: Routes,
 ) -> Rocket<Build> {
-    let mut mounted = rocket::routes![protected, confirmed, open];
+    let mut mounted = rocket::routes![
+        protected,
+        confirmed,
+        open,
+        protected_options,
+        confirmed_options,
+        preflight
+    ];
     if routes.credentials() {
-        mounted.extend(rocket::routes![credentials]);
+        mounted.extend(rocket::routes![credentials, credentials_options]);
     }
     rocket
         .attach(access_log_fairing())
@@ -209,8 +242,15 @@ async fn dispatch(
     for header in response.headers().iter() {
         answer = answer.header(header.name().as_str(), header.value());
     }
-    let Some(body) = response.into_bytes().await else {
-        return plain_response(http::StatusCode::INTERNAL_SERVER_ERROR);
+    // `into_bytes` is `None` both for a response without a body (a 204) and for a body that
+    // cannot be read; only the second is an error.
+    let body = if response.body().is_none() {
+        Vec::new()
+    } else {
+        let Some(body) = response.into_bytes().await else {
+            return plain_response(http::StatusCode::INTERNAL_SERVER_ERROR);
+        };
+        body
     };
     answer
         .body(full_body(Bytes::from(body)))

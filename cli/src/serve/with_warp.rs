@@ -22,10 +22,12 @@ use super::demo_routes::{
 };
 use super::{json_response, log_response, Caller, Routes, SharedAuthenticator};
 
+/// `GET` or `OPTIONS` `path`: the filters step aside for exempt CORS preflights (answered by
+/// `preflight`) and authenticate any other `OPTIONS`.
 fn route(path: &'static str) -> impl Filter<Extract = (), Error = Rejection> + Copy {
     warp::path(path.trim_start_matches('/'))
         .and(warp::path::end())
-        .and(warp::get())
+        .and(warp::get().or(warp::options()).unify())
 }
 
 /// Passes when `mounted`; otherwise rejects as for a path no route takes, before any

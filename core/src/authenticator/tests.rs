@@ -6,6 +6,7 @@ use pollster::block_on;
 use super::*;
 use crate::admin::{NewUser, UserAdmin};
 use crate::cache::CacheConfig;
+use crate::faulty_store::FaultyStore;
 use crate::hash::HashPolicy;
 use crate::lockout::{Lock, LockDuration};
 use crate::memory::MemoryStore;
@@ -61,6 +62,8 @@ impl PasswordVerifier for CountingVerifier {
 
 struct Fixture {
     store: MemoryStore,
+    /// `store`, as the authenticator sees it: the outage tests switch it off.
+    faulty: FaultyStore<MemoryStore>,
     clock: TestClock,
     verifier: CountingVerifier,
     auth: Authenticator<User>,
@@ -99,7 +102,8 @@ fn fixture_with(lockout: LockoutPolicy, cache: CacheConfig) -> Fixture {
     };
     let events = Arc::new(Mutex::new(Vec::new()));
     let sink = events.clone();
-    let auth = Authenticator::builder(store.clone())
+    let faulty = FaultyStore::new(store.clone());
+    let auth = Authenticator::builder(faulty.clone())
         .realm("test realm")
         .hash_policy(policy())
         .verifier(verifier.clone())
@@ -111,6 +115,7 @@ fn fixture_with(lockout: LockoutPolicy, cache: CacheConfig) -> Fixture {
         .unwrap();
     Fixture {
         store,
+        faulty,
         clock,
         verifier,
         auth,
@@ -427,7 +432,7 @@ fn last_login_is_written_at_most_every_five_seconds() {
 #[test]
 fn store_failure_is_a_503_never_a_401() {
     let f = fixture();
-    f.store.set_failing(true);
+    f.faulty.set_failing(true);
     let outcome = f.login("user123@gmail.com", PASSWORD);
     let Err(rejection) = outcome else {
         panic!("{outcome:?}")
@@ -440,7 +445,7 @@ fn store_failure_is_a_503_never_a_401() {
             ..
         }
     ));
-    f.store.set_failing(false);
+    f.faulty.set_failing(false);
     user(f.login("user123@gmail.com", PASSWORD));
 }
 
