@@ -124,19 +124,6 @@ fn import_users(db: &str, dir: &std::path::Path, emails: &[String], password: &s
     assert!(out.status.success(), "users import: {out:?}");
 }
 
-fn describe(response: &RawResponse) -> String {
-    format!(
-        "{} {:?} {:?}",
-        response.status,
-        response
-            .headers
-            .iter()
-            .map(|(n, v)| format!("{n}: {}", String::from_utf8_lossy(v)))
-            .collect::<Vec<_>>(),
-        response.text()
-    )
-}
-
 /// Runs `check` once per framework, each on a thread of its own, and re-raises the first panic.
 fn on_every_framework(check: impl Fn(&'static str) + Send + Sync + 'static) {
     let check = Arc::new(check);
@@ -212,7 +199,7 @@ fn assert_locked_exactly(db: &str, statuses: &BTreeMap<u16, usize>, server: &Ser
         401,
         "{}: a locked account refuses the right password: {}",
         server.framework,
-        describe(&right)
+        right.describe()
     );
 }
 
@@ -371,7 +358,7 @@ fn c1_controls_and_bidi_overrides_in_usernames_are_refused() {
                 .login(ATTACKER, user, DEMO_PASSWORD.as_bytes())
                 .response()
                 .unwrap_or_else(|e| panic!("{framework}: {e}"));
-            (response.status, describe(&response))
+            (response.status, response.describe())
         };
         // Controls: surrounding ASCII whitespace is trimmed (SPEC §2), so the demo user answers
         // to it; U+0085 is whitespace to `str::trim` too, so only refusing it keeps it out.
@@ -473,7 +460,7 @@ fn abandoned_login_is_not_verified(framework: &'static str) {
     let kept = kept
         .response()
         .unwrap_or_else(|e| panic!("{framework}: {e}"));
-    assert_eq!(kept.status, 200, "{framework}: {}", describe(&kept));
+    assert_eq!(kept.status, 200, "{framework}: {}", kept.describe());
     // Had the abandoned login gone on, it would be verified and recorded by now, as the other
     // one was.
     thread::sleep(Duration::from_secs(1));
@@ -542,7 +529,7 @@ fn a_write_locked_database_answers_unknown_and_real_users_alike() {
                 response.status,
                 503,
                 "{framework}: {label} while the database is write-locked: {}",
-                describe(response)
+                response.describe()
             );
             assert!(
                 response
@@ -550,12 +537,12 @@ fn a_write_locked_database_answers_unknown_and_real_users_alike() {
                     .and_then(|s| s.parse::<u64>().ok())
                     .is_some_and(|s| s >= 1),
                 "{framework}: {label}: {}",
-                describe(response)
+                response.describe()
             );
             assert!(
                 response.header_values("www-authenticate").is_empty(),
                 "{framework}: {label}: {}",
-                describe(response)
+                response.describe()
             );
         }
         let (unknown, real) = (answers[0].2, answers[1].2);
@@ -597,7 +584,7 @@ fn answered_within(server: &Server, wanted: u16, within: Duration) -> Duration {
                     response.header("retry-after").is_some(),
                     "{}: a 503 needs Retry-After: {}",
                     server.framework,
-                    describe(&response)
+                    response.describe()
                 );
             }
             return started.elapsed();
@@ -606,7 +593,7 @@ fn answered_within(server: &Server, wanted: u16, within: Duration) -> Duration {
             started.elapsed() < within,
             "{}: still {} after {within:?}, expected {wanted}",
             server.framework,
-            describe(&response)
+            response.describe()
         );
         thread::sleep(Duration::from_millis(50));
     }
