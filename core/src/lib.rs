@@ -116,7 +116,6 @@
 mod admission;
 mod audit;
 mod authenticator;
-mod base64_canonical;
 mod builder;
 mod cache;
 mod challenge;
@@ -126,7 +125,6 @@ mod credentials;
 mod lockout;
 mod memory;
 mod normalize;
-mod octets;
 mod oneshot;
 mod outcome;
 mod parse;
