@@ -100,8 +100,8 @@ impl SecretString {
     /// within the capacity nothing reallocates.
     ///
     /// Eight bytes at a time with plain stores, not `memset` (which `zeroize` calls): for buffers
-    /// this small it uses a masked vector store, after which, on some processors (AMD Zen 4), the
-    /// allocator's next use of the memory waits; that made the whole parse a sixth slower.
+    /// this small it makes a masked vector store, which made the whole parse a sixth slower on
+    /// AMD Zen 4 (the allocator's next use of the memory seems to wait for it).
     #[inline]
     fn wipe(&mut self) {
         let capacity = self.0.capacity();
