@@ -13,7 +13,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use endpoint_auth::HashPolicy;
-use endpoint_auth_conformance::client::{start, Pending, RawResponse};
+use endpoint_auth_conformance::client::{start, Pending};
 use support::pg::PgDatabase;
 use support::Db;
 

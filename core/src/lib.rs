@@ -138,7 +138,6 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod admin;
 // The core's unit tests share their outage store with its integration tests, which name the
 // crate `endpoint_auth` as any user does.
 #[cfg(test)]
@@ -147,10 +146,10 @@ extern crate self as endpoint_auth;
 #[path = "../tests/support/faulty_store.rs"]
 mod faulty_store;
 
+pub mod admin;
 mod admission;
 pub mod audit;
 mod authenticator;
-mod base64_canonical;
 mod builder;
 mod cache;
 pub mod challenge;
@@ -162,7 +161,6 @@ pub mod hash;
 pub mod lockout;
 mod memory;
 mod normalize;
-mod octets;
 mod oneshot;
 pub mod parse;
 pub mod rejection;

@@ -20,20 +20,16 @@ pub(crate) fn is_nfc(text: &str) -> bool {
     }
 }
 
-/// Appends the NFC form of `text` to `out`.
-pub(crate) fn push_nfc(out: &mut String, text: &str) {
-    if is_nfc(text) {
-        out.push_str(text);
-    } else {
-        out.extend(text.nfc());
-    }
-}
-
 /// The NFC form of `text`, as a new string. Used for stored passwords, which are hashed from NFC
 /// so that a password typed as composed or decomposed characters verifies alike.
 pub(crate) fn to_nfc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    push_nfc(&mut out, text);
+    if is_nfc(text) {
+        return text.to_owned();
+    }
+    // NFC can be longer than its input. Sized exactly before it is filled, the string never
+    // reallocates, so a password normalized for hashing leaves no copy in a freed buffer.
+    let mut out = String::with_capacity(text.nfc().map(char::len_utf8).sum());
+    out.extend(text.nfc());
     out
 }
 
@@ -59,6 +55,14 @@ mod tests {
         assert!(is_nfc("\u{c5}ngstr\u{f6}m caf\u{e9} \u{2ff}"));
         assert_eq!('\u{300}'.to_string().as_bytes()[0], 0xCC);
         assert_eq!('\u{2ff}'.to_string().as_bytes()[0], 0xCB);
+    }
+
+    #[test]
+    fn normalizing_longer_text_fills_an_allocation_of_exactly_its_size() {
+        // U+0958 is excluded from composition: NFC decomposes it, three bytes into six.
+        let out = to_nfc("qa \u{958}");
+        assert_eq!(out, "qa \u{915}\u{93c}");
+        assert_eq!(out.capacity(), out.len(), "sized once, never grown");
     }
 
     #[test]

@@ -382,7 +382,6 @@ mod properties {
 
         #[test]
         fn ascii_credentials_of_every_length_round_trip(user in "[ -9;-~]{0,200}", pass in "[ -~]{0,300}") {
-            // Short and long: decoded on the stack, or (over 125 bytes) on the heap.
             let built = Credentials::new(&user, &pass).unwrap();
             let parsed = parse(built.to_header_value().as_bytes()).unwrap();
             prop_assert_eq!(parsed.username(), user.as_str());
@@ -409,10 +408,10 @@ mod properties {
 }
 
 #[test]
-fn credentials_either_side_of_the_stack_scratch_limit_parse_alike() {
-    // 125 decoded bytes fit the stack scratch space with the decoder's room; more go to the
-    // heap. Every length around the limit, and one near the header size limit.
-    for len in (100..=140).chain([3000]) {
+fn credentials_of_many_lengths_parse_alike() {
+    // Every length over a range of whole and partial base64 groups, and one near the header
+    // size limit.
+    for len in (4..=140).chain([3000]) {
         for password in [
             "p".repeat(len - 2),
             format!("{}\u{e9}", "p".repeat(len - 4)),
@@ -425,21 +424,78 @@ fn credentials_either_side_of_the_stack_scratch_limit_parse_alike() {
     }
 }
 
-#[test]
-fn the_fast_scheme_check_agrees_with_the_general_one() {
-    // Every byte at every position of the first six, against a case-insensitive comparison.
-    for position in 0..6 {
-        for value in 0..=255u8 {
-            let mut header = *b"Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==";
-            header[position] = value;
-            let expected = header[..5].eq_ignore_ascii_case(b"Basic") && header[5] == b' ';
+mod decoding {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn ours(token: &[u8]) -> Option<Vec<u8>> {
+        let mut out = vec![0; token.len() / 4 * 3 + 1];
+        let len = super::super::decode(token, &mut out)?;
+        out.truncate(len);
+        Some(out)
+    }
+
+    /// The `base64` crate's strict decoder, except that the empty token (a bare scheme) is
+    /// refused.
+    fn reference(token: &[u8]) -> Option<Vec<u8>> {
+        STANDARD.decode(token).ok().filter(|_| !token.is_empty())
+    }
+
+    #[test]
+    fn rfc4648_test_vectors() {
+        for (encoded, decoded) in [
+            ("Zg==", "f"),
+            ("Zm8=", "fo"),
+            ("Zm9v", "foo"),
+            ("Zm9vYg==", "foob"),
+            ("Zm9vYmE=", "fooba"),
+            ("Zm9vYmFy", "foobar"),
+        ] {
+            assert_eq!(ours(encoded.as_bytes()), Some(decoded.as_bytes().to_vec()));
+        }
+    }
+
+    #[test]
+    fn refuses_what_is_not_canonical_padded_standard_base64() {
+        for bad in [
+            "", "Zg", "Zg=", "Zm9", "Zg===", "====", "Z===", "Zh==", "Zm9=", "Zm-v", "Zm_v",
+            "Zm9v\n", "Zm 9v", "Zg==Zm9v", "Zm=v", "=m9v", "Z=m=",
+        ] {
+            assert_eq!(ours(bad.as_bytes()), None, "{bad:?}");
             assert_eq!(
-                super::starts_with_basic_and_space(&header),
-                expected,
-                "{:?}",
-                &header[..6]
+                reference(bad.as_bytes()),
+                None,
+                "the reference agrees on {bad:?}"
             );
         }
     }
-    assert!(!super::starts_with_basic_and_space(b"Basic"));
+
+    proptest! {
+        #[test]
+        fn agrees_with_the_base64_crate_on_encoded_data(data in prop::collection::vec(any::<u8>(), 0..200)) {
+            let token = STANDARD.encode(&data);
+            prop_assert_eq!(ours(token.as_bytes()), reference(token.as_bytes()));
+        }
+
+        #[test]
+        fn agrees_on_every_variant_of_the_last_character(data in prop::collection::vec(any::<u8>(), 1..60), replacement in "[A-Za-z0-9+/]") {
+            // Where canonical form is decided: the bits the padding leaves unused.
+            let token = STANDARD.encode(&data);
+            let last = token.trim_end_matches('=').len() - 1;
+            let mut variant = token.into_bytes();
+            variant[last] = replacement.as_bytes()[0];
+            prop_assert_eq!(ours(&variant), reference(&variant));
+        }
+
+        #[test]
+        fn agrees_with_the_base64_crate_on_arbitrary_tokens(token in "[A-Za-z0-9+/=_ -]{0,24}") {
+            prop_assert_eq!(ours(token.as_bytes()), reference(token.as_bytes()));
+        }
+
+        #[test]
+        fn agrees_with_the_base64_crate_on_arbitrary_bytes(token in prop::collection::vec(any::<u8>(), 0..40)) {
+            prop_assert_eq!(ours(&token), reference(&token));
+        }
+    }
 }
