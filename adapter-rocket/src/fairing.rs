@@ -30,10 +30,12 @@ use crate::rejection::{rejection_response, status_of};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
-/// It does two things:
+/// It does three things:
 /// - **at ignition** it manages the authenticator for [`AuthUser<U>`], [`ConfirmedUser<U>`] and
 ///   [`BasicCredentials`]. Those guards are [sentinels](rocket::Sentinel): a rocket that mounts a
 ///   route using them without this fairing refuses to launch.
+/// - **on a CORS preflight** that a guard let through (the authenticator exempts it) and that
+///   no route or fairing answered, it answers `204 No Content` instead of rocket's `404`.
 /// - **on every response** to a request that an endpoint-auth guard refused, while the response
 ///   still has the refusal's status, it sets the core's `WWW-Authenticate` (401) or
 ///   `Retry-After` (503, 429). Where rocket's default catcher answered, the body and its
@@ -86,6 +88,12 @@ impl<U: Clone + Send + Sync + 'static> Fairing for BasicAuth<U> {
     }
 
     async fn on_response<'r>(&self, request: &'r Request<'_>, response: &mut Response<'r>) {
+        if ForwardedPreflight::was_forwarded(request) && response.status() == Status::NotFound {
+            // A guard let an exempt preflight through and no route or fairing answered it: the
+            // preflight passes (SPEC §5) with `204` and no challenge, as in every adapter.
+            *response = Response::build().status(Status::NoContent).finalize();
+            return;
+        }
         let Some(rejection) = Stash::get(request) else {
             return;
         };
@@ -167,6 +175,27 @@ impl<U: Clone + Send + Sync + 'static> CredentialsAuthority for Authenticator<U>
 
 /// The managed authenticator of [`BasicCredentials`](crate::BasicCredentials).
 pub(crate) struct CredentialsGate(pub(crate) Arc<dyn CredentialsAuthority>);
+
+/// Whether a guard forwarded this request as an exempt CORS preflight, for
+/// [`BasicAuth::on_response`].
+#[derive(Default)]
+pub(crate) struct ForwardedPreflight(std::sync::atomic::AtomicBool);
+
+impl ForwardedPreflight {
+    pub(crate) fn mark(request: &Request<'_>) {
+        request
+            .local_cache(ForwardedPreflight::default)
+            .0
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn was_forwarded(request: &Request<'_>) -> bool {
+        request
+            .local_cache(ForwardedPreflight::default)
+            .0
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
 
 /// The refusal of the guard that failed this request, for [`BasicAuth::on_response`]. Kept in the
 /// request-local cache (one per request; the last refusal wins, and rocket stops at the first

@@ -44,7 +44,9 @@ use rocket::outcome::Outcome;
 use rocket::request::{self, FromRequest};
 use rocket::{Ignite, Request, Rocket, Sentinel};
 
-use crate::fairing::{abort_unless_managed, CredentialsAuthority, CredentialsGate, Managed, Stash};
+use crate::fairing::{
+    abort_unless_managed, CredentialsAuthority, CredentialsGate, ForwardedPreflight, Managed, Stash,
+};
 use crate::rejection::{status_of, AuthRejection};
 
 /// `authenticate_users`: the stored user whose credentials the request carries (Anvil's
@@ -242,9 +244,12 @@ impl<G> Resolution<G> {
     ) -> request::Outcome<G, AuthRejection> {
         match self {
             Resolution::Granted(value) => Outcome::Success(value),
-            // Pass the preflight on to whatever answers it (a CORS route or fairing); with no such
-            // route rocket answers as for any unrouted request.
-            Resolution::Exempt => Outcome::Forward(Status::NotFound),
+            // Pass the preflight on to whatever answers it (a CORS route or fairing); where
+            // nothing does, the fairing answers it `204` as the other adapters do.
+            Resolution::Exempt => {
+                ForwardedPreflight::mark(request);
+                Outcome::Forward(Status::NotFound)
+            }
             Resolution::Rejected(rejection) => {
                 let status = status_of(&rejection);
                 Stash::put(request, rejection.clone());

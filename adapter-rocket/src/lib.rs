@@ -115,12 +115,11 @@
 //! - **require_credentials refusals**: [`BasicCredentials::challenge`] is the one-call `401`.
 //! - **CORS preflights** that the authenticator exempts
 //!   ([`cors_preflight(true)`](endpoint_auth::AuthenticatorBuilder::cors_preflight)) are never
-//!   challenged: the guards forward them to whatever route answers them, and rocket answers an
-//!   unrouted one as any unrouted request (`404`). [`Optional`] guards yield `None`. So a
-//!   guarded `#[options("/path")]` route authenticates an `OPTIONS` that is no preflight, and a
-//!   lower-ranked route answers the preflights it forwards, e.g.
-//!   `#[options("/<_..>", rank = 20)] fn preflight() -> Status { Status::NoContent }` (with your
-//!   CORS headers), or a CORS fairing answers them first.
+//!   challenged: the guards forward them to whatever route answers them (a lower-ranked
+//!   `#[options]` route with your CORS headers, or a CORS fairing), and where nothing does,
+//!   [`BasicAuth`] answers `204 No Content`, as the other adapters' extractors do.
+//!   [`Optional`] guards yield `None`. So a guarded `#[options("/path")]` route authenticates an
+//!   `OPTIONS` that is no preflight, and the preflights pass.
 //! - **Your own user type**: `AuthUser<MyUser>` with a `BasicAuth<MyUser>` over an
 //!   `Authenticator<MyUser>`; several user types can coexist, one fairing each.
 //!   [`BasicCredentials`] uses the first attached.

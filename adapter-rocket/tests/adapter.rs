@@ -680,10 +680,21 @@ fn optional_preflight(user: Optional<AuthUser>) -> &'static str {
     }
 }
 
+/// Guarded, with no lower-ranked route to answer the preflights it forwards.
+#[options("/only-guarded")]
+fn only_guarded_preflight(user: AuthUser) -> String {
+    format!("options as {}", user.email)
+}
+
 fn preflight_rocket(authenticator: Authenticator<User>) -> Rocket<Build> {
     rocket_with(authenticator).mount(
         "/",
-        routes![guarded_preflight, cors_preflight, optional_preflight],
+        routes![
+            guarded_preflight,
+            cors_preflight,
+            optional_preflight,
+            only_guarded_preflight
+        ],
     )
 }
 
@@ -709,8 +720,18 @@ async fn exempt_preflights_are_forwarded_not_challenged() {
     );
     assert_eq!(setup.decisions.load(Ordering::SeqCst), 0);
 
+    // Forwarded with nothing to answer it, the preflight still passes: the fairing answers 204
+    // (where rocket alone would say 404), as the other adapters do.
+    let response = preflight("/only-guarded").await;
+    assert_eq!(response.status(), Status::NoContent);
+    assert_eq!(response.headers().get_one("WWW-Authenticate"), None);
+    assert_eq!(response.into_string().await.unwrap_or_default(), "");
+    // An unrouted path is still unrouted.
+    assert_eq!(preflight("/nowhere").await.status(), Status::NotFound);
+
     // Only a real preflight is exempt.
     assert_challenge(client.options("/protected").dispatch().await).await;
+    assert_challenge(client.options("/only-guarded").dispatch().await).await;
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 use endpoint_auth::{Authenticator, User};
 use endpoint_auth_conformance::{conformance_suite, routes, Fixture, TestServer};
 use endpoint_auth_rocket::{AuthUser, BasicAuth, BasicCredentials, ConfirmedUser};
-use rocket::http::{ContentType, Status};
+use rocket::http::ContentType;
 use rocket::{get, options};
 
 // The paths are `routes::PROTECTED`, `CONFIRMED`, `CREDENTIALS` and `OPEN`; rocket's route
@@ -31,7 +31,7 @@ fn open() -> (ContentType, &'static str) {
 }
 
 // SPEC §7: the protected routes also serve `OPTIONS`, guarded as their `GET`. A guard forwards
-// an exempt CORS preflight; `preflight` answers it.
+// an exempt CORS preflight, and with no route to answer it the fairing does (`204`).
 
 #[options("/protected")]
 fn protected_options(user: AuthUser) -> (ContentType, String) {
@@ -48,12 +48,6 @@ fn credentials_options(credentials: BasicCredentials) -> (ContentType, String) {
     self::credentials(credentials)
 }
 
-/// The preflights the guards forward (an application would add its CORS headers here).
-#[options("/<_..>", rank = 20)]
-fn preflight() -> Status {
-    Status::NoContent
-}
-
 fn start(authenticator: Authenticator<User>) -> TestServer {
     TestServer::spawn_rocket(move |config| {
         rocket::custom(config)
@@ -68,7 +62,6 @@ fn start(authenticator: Authenticator<User>) -> TestServer {
                     protected_options,
                     confirmed_options,
                     credentials_options,
-                    preflight,
                 ],
             )
     })

@@ -16,7 +16,7 @@ use hyper::body::Bytes;
 use rocket::config::LogLevel;
 use rocket::fairing::AdHoc;
 use rocket::http::uri::{Host, Origin};
-use rocket::http::{ContentType, Cookie, Header, Method, Status};
+use rocket::http::{ContentType, Cookie, Header, Method};
 use rocket::local::asynchronous::Client;
 use rocket::request::{FromRequest, Outcome};
 use rocket::{get, options, Build, Config, Request, Rocket};
@@ -83,7 +83,7 @@ fn open() -> (ContentType, String) {
 }
 
 // The protected routes serve `OPTIONS` too, guarded as their `GET`; the guards forward an exempt
-// CORS preflight, which `preflight` answers.
+// CORS preflight, which the adapter's fairing answers `204`.
 
 #[options("/protected")]
 fn protected_options(user: AuthUser, note: CallerNote<'_>) -> (ContentType, String) {
@@ -101,11 +101,6 @@ fn credentials_options(
     note: CallerNote<'_>,
 ) -> (ContentType, String) {
     self::credentials(credentials, note)
-}
-
-#[options("/<_..>", rank = 20)]
-fn preflight() -> Status {
-    Status::NoContent
 }
 
 fn access_log_fairing() -> AdHoc {
@@ -152,8 +147,7 @@ pub fn app(
         confirmed,
         open,
         protected_options,
-        confirmed_options,
-        preflight
+        confirmed_options
     ];
     if routes.credentials() {
         mounted.extend(rocket::routes![credentials, credentials_options]);
