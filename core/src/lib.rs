@@ -109,7 +109,14 @@
 //! | `endpoint_auth_workers_busy` | gauge | | verification slots in use |
 //!
 //! # Features
-//! None: the crate is small and has no optional parts.
+//! - **`bcrypt`** (default): verify bcrypt hashes (`$2a$`, `$2b$`, `$2x$`, `$2y$`), such as those
+//!   imported from an htpasswd file, and replace each with argon2id at the user's next
+//!   successful login. Without it the crate does not depend on `bcrypt`, and a bcrypt hash is
+//!   refused with [`HashError::BcryptDisabled`] when it is stored or imported
+//!   ([`identify_hash`], [`validate_new_user`], [`validate_import`]), not at login.
+//!
+//! Argon2id, and Apache's legacy apr1-MD5 and `{SHA}` formats, are always supported.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
