@@ -130,10 +130,15 @@
 //! rocket). Neither this crate nor the core logs passwords or `Authorization` headers.
 //!
 //! # Features
-//! None. The core is re-exported as [`endpoint_auth`]: configure it directly (stores, hashing,
+//! - **`bcrypt`** (default): the core's `bcrypt` feature, so that bcrypt hashes (imported from
+//!   htpasswd files, say) are verified and upgraded to argon2id. Off here and on the core,
+//!   bcrypt hashes are refused when they are stored or imported.
+//!
+//! The core is re-exported as [`endpoint_auth`]: configure it directly (stores, hashing,
 //! lockout, audit hook) through [`Authenticator::builder`](endpoint_auth::Authenticator::builder).
 //!
 //! [rocket]: https://rocket.rs/v0.5/
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -118,7 +118,10 @@
 //! time.
 //!
 //! # Features
-//! None: the crate is small and has no optional parts.
+//! - **`bcrypt`** (default): the core's `bcrypt` feature, so that bcrypt hashes (imported from
+//!   htpasswd files, say) are verified and upgraded to argon2id. Off here and on the core,
+//!   bcrypt hashes are refused when they are stored or imported.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

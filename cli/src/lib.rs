@@ -16,6 +16,7 @@
 //! let cli = endpoint_auth_cli::args::Cli::parse_from(["endpoint-auth", "users", "list"]);
 //! # let _ = cli;
 //! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -101,6 +101,7 @@ impl TestServer {
     /// # Panics
     /// When no loopback port can be bound or no runtime started: the test cannot run then.
     #[cfg(feature = "tokio")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
     pub fn spawn_tokio<F, Fut>(serve: F) -> Self
     where
         F: FnOnce(
@@ -158,6 +159,7 @@ impl TestServer {
     ///
     /// # Panics
     /// When rocket does not launch within a minute, with its error: the test cannot run then.
+    #[cfg_attr(docsrs, doc(cfg(feature = "rocket")))]
     pub fn spawn_rocket<F>(build: F) -> Self
     where
         F: FnOnce(rocket::Config) -> rocket::Rocket<rocket::Build> + Send + 'static,

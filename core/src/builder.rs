@@ -195,6 +195,7 @@ impl<U: Clone + Send + Sync + 'static> AuthenticatorBuilder<U> {
         let (users, checked) = match self.backend {
             Backend::Store(store) => {
                 let dummy_hash = calibrated_dummy_hash(&self.hash_policy, &floor)?;
+                #[cfg(feature = "bcrypt")]
                 calibrate_bcrypt(&floor);
                 let verifier: Arc<dyn PasswordVerifier> = match self.verifier {
                     Some(verifier) => verifier,
@@ -263,6 +264,7 @@ fn calibrated_dummy_hash(policy: &HashPolicy, floor: &FailureFloor) -> Result<St
 /// A few milliseconds of bcrypt (cost 6: enough rounds that setup costs do not skew the cost per
 /// round), so the floor knows what bcrypt costs here before the first imported bcrypt account is
 /// tried.
+#[cfg(feature = "bcrypt")]
 fn calibrate_bcrypt(floor: &FailureFloor) {
     let started = Instant::now();
     if let Ok(hash) = bcrypt::hash("calibration", 6) {

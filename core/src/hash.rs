@@ -20,7 +20,14 @@ use crate::normalize::to_nfc;
 #[non_exhaustive]
 pub enum HashError {
     /// The stored string is neither an argon2 PHC string nor a bcrypt hash.
-    #[error("unsupported password hash format ({found}); store argon2id PHC strings or bcrypt ($2a$, $2b$, $2x$, $2y$) hashes")]
+    #[cfg_attr(
+        feature = "bcrypt",
+        error("unsupported password hash format ({found}); store argon2id PHC strings or bcrypt ($2a$, $2b$, $2x$, $2y$) hashes")
+    )]
+    #[cfg_attr(
+        not(feature = "bcrypt"),
+        error("unsupported password hash format ({found}); store argon2id PHC strings")
+    )]
     UnsupportedFormat {
         /// A short, secret-free description of what was found (its prefix).
         found: String,
@@ -48,6 +55,10 @@ pub enum HashError {
     /// The operating system's random number generator failed while making a salt.
     #[error("could not generate a salt: the operating system's random number generator failed")]
     Random,
+    /// A bcrypt hash, and this build has no bcrypt support (the `bcrypt` feature is off). Stores
+    /// and importers refuse it when it is written, so that it cannot fail every later login.
+    #[error("bcrypt hash, but bcrypt support is compiled out: enable the `bcrypt` feature of endpoint-auth, or store argon2id PHC strings")]
+    BcryptDisabled,
 }
 
 /// The kind of a stored hash, as recognised by [`identify_hash`].
@@ -90,6 +101,7 @@ impl HashKind {
 /// ```
 /// use endpoint_auth::hash::{identify_hash, HashKind};
 ///
+/// # #[cfg(feature = "bcrypt")]
 /// assert_eq!(
 ///     identify_hash("$2y$10$cmSkeO2UKAKpxAJZlSDQVuDvgt5Ig4ZgwzhOYHWqfA0d9u8vGbt0i").unwrap(),
 ///     HashKind::Bcrypt
@@ -100,7 +112,8 @@ impl HashKind {
 ///
 /// # Errors
 /// [`HashError::UnsupportedFormat`] for other schemes (MD5-crypt, `$apr1$`, SHA1, crypt,
-/// plain text); [`HashError::Malformed`] for a damaged argon2 or bcrypt string.
+/// plain text); [`HashError::Malformed`] for a damaged argon2 or bcrypt string;
+/// [`HashError::BcryptDisabled`] for any bcrypt string when the `bcrypt` feature is off.
 pub fn identify_hash(stored: &str) -> Result<HashKind, HashError> {
     match identify_hash_allowing_legacy(stored) {
         Ok(kind) if kind.is_legacy() => Err(HashError::UnsupportedFormat {
@@ -142,6 +155,9 @@ pub fn identify_hash_allowing_legacy(stored: &str) -> Result<HashKind, HashError
         return Ok(HashKind::Sha1);
     }
     if is_bcrypt(stored) {
+        if !cfg!(feature = "bcrypt") {
+            return Err(HashError::BcryptDisabled);
+        }
         parse_bcrypt(stored)?;
         return Ok(HashKind::Bcrypt);
     }
@@ -515,16 +531,7 @@ impl HashPolicy {
             });
         }
         if is_bcrypt(stored) {
-            parse_bcrypt(stored)?;
-            let matched =
-                bcrypt::verify(password.as_bytes(), stored).map_err(|e| HashError::Malformed {
-                    scheme: "bcrypt",
-                    detail: e.to_string(),
-                })?;
-            return Ok(Verification {
-                matched,
-                needs_rehash: true,
-            });
+            return verify_bcrypt(password.as_bytes(), stored);
         }
         if !stored.starts_with("$argon2") {
             return Err(HashError::UnsupportedFormat {
@@ -576,6 +583,26 @@ impl HashPolicy {
             || parsed.params.t_cost() < self.params.t_cost()
             || parsed.params.p_cost() < self.params.p_cost()
     }
+}
+
+#[cfg(feature = "bcrypt")]
+fn verify_bcrypt(password: &[u8], stored: &str) -> Result<Verification, HashError> {
+    parse_bcrypt(stored)?;
+    let matched = bcrypt::verify(password, stored).map_err(|e| HashError::Malformed {
+        scheme: "bcrypt",
+        detail: e.to_string(),
+    })?;
+    Ok(Verification {
+        matched,
+        needs_rehash: true,
+    })
+}
+
+/// A bcrypt hash that reached the store anyway (written by a build with bcrypt, or around the
+/// checks) is an unusable hash, reported as such, never a wrong password.
+#[cfg(not(feature = "bcrypt"))]
+fn verify_bcrypt(_password: &[u8], _stored: &str) -> Result<Verification, HashError> {
+    Err(HashError::BcryptDisabled)
 }
 
 thread_local! {
@@ -640,6 +667,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "bcrypt")]
     fn verifies_all_bcrypt_prefixes_and_asks_for_rehash() {
         let stored = bcrypt::hash("secret", 4).unwrap();
         for prefix in ["$2a$", "$2b$", "$2x$", "$2y$"] {
@@ -652,6 +680,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "bcrypt")]
     fn htpasswd_bcrypt_example_verifies() {
         // `htpasswd -nbB myName myPassword`, as printed in the Apache documentation style.
         let stored = bcrypt::hash_with_salt("myPassword", 5, *b"0123456789abcdef")
@@ -701,7 +730,20 @@ mod tests {
     }
 
     #[test]
+    #[cfg(not(feature = "bcrypt"))]
+    fn bcrypt_hashes_are_refused_when_compiled_out() {
+        let stored = "$2y$10$cmSkeO2UKAKpxAJZlSDQVuDvgt5Ig4ZgwzhOYHWqfA0d9u8vGbt0i";
+        for identify in [identify_hash, identify_hash_allowing_legacy] {
+            assert_eq!(identify(stored), Err(HashError::BcryptDisabled));
+        }
+        assert_eq!(cheap().verify("pw", stored), Err(HashError::BcryptDisabled));
+        let message = HashError::BcryptDisabled.to_string();
+        assert!(message.contains("`bcrypt` feature"), "{message}");
+    }
+
+    #[test]
     fn damaged_hashes_are_malformed() {
+        #[cfg(feature = "bcrypt")]
         assert!(matches!(
             identify_hash("$2b$10$short"),
             Err(HashError::Malformed {

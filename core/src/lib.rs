@@ -134,7 +134,14 @@
 //! (`endpoint-auth-conformance`), which checks it over HTTP.
 //!
 //! # Features
-//! None: the crate is small and has no optional parts.
+//! - **`bcrypt`** (default): verify bcrypt hashes (`$2a$`, `$2b$`, `$2x$`, `$2y$`), such as those
+//!   imported from an htpasswd file, and replace each with argon2id at the user's next
+//!   successful login. Without it the crate does not depend on `bcrypt`, and a bcrypt hash is
+//!   refused with [`HashError::BcryptDisabled`](hash::HashError::BcryptDisabled) when it is stored or imported
+//!   ([`hash::identify_hash`], [`admin::validate_new_user`], [`admin::validate_import`]), not at login.
+//!
+//! Argon2id, and Apache's legacy apr1-MD5 and `{SHA}` formats, are always supported.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -32,9 +32,11 @@ impl fmt::Display for Backend {
 pub enum SqlPool {
     /// A SQLite pool.
     #[cfg(feature = "sqlite")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
     Sqlite(sqlx::SqlitePool),
     /// A PostgreSQL pool.
     #[cfg(feature = "postgres")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
     Postgres(sqlx::PgPool),
 }
 
@@ -51,6 +53,7 @@ impl SqlPool {
 
     /// The SQLite pool, if this is one.
     #[cfg(feature = "sqlite")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
     pub fn as_sqlite(&self) -> Option<&sqlx::SqlitePool> {
         match self {
             Self::Sqlite(pool) => Some(pool),
@@ -61,6 +64,7 @@ impl SqlPool {
 
     /// The PostgreSQL pool, if this is one.
     #[cfg(feature = "postgres")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
     pub fn as_postgres(&self) -> Option<&sqlx::PgPool> {
         match self {
             Self::Postgres(pool) => Some(pool),
@@ -122,6 +126,7 @@ impl fmt::Debug for SqlPool {
 }
 
 #[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 impl From<sqlx::SqlitePool> for SqlPool {
     fn from(pool: sqlx::SqlitePool) -> Self {
         Self::Sqlite(pool)
@@ -129,6 +134,7 @@ impl From<sqlx::SqlitePool> for SqlPool {
 }
 
 #[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 impl From<sqlx::PgPool> for SqlPool {
     fn from(pool: sqlx::PgPool) -> Self {
         Self::Postgres(pool)

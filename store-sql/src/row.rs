@@ -150,6 +150,7 @@ impl UserRow<'_> {
 
     /// The underlying SQLite row, for types only SQLite decodes.
     #[cfg(feature = "sqlite")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
     pub fn as_sqlite(&self) -> Option<&sqlx::sqlite::SqliteRow> {
         match self.inner {
             RowRef::Sqlite(row) => Some(row),
@@ -160,6 +161,7 @@ impl UserRow<'_> {
 
     /// The underlying PostgreSQL row, for types only PostgreSQL decodes.
     #[cfg(feature = "postgres")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
     pub fn as_postgres(&self) -> Option<&sqlx::postgres::PgRow> {
         match self.inner {
             RowRef::Postgres(row) => Some(row),
@@ -170,6 +172,7 @@ impl UserRow<'_> {
 }
 
 #[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 impl<'r> From<&'r sqlx::sqlite::SqliteRow> for UserRow<'r> {
     fn from(row: &'r sqlx::sqlite::SqliteRow) -> Self {
         Self {
@@ -179,6 +182,7 @@ impl<'r> From<&'r sqlx::sqlite::SqliteRow> for UserRow<'r> {
 }
 
 #[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 impl<'r> From<&'r sqlx::postgres::PgRow> for UserRow<'r> {
     fn from(row: &'r sqlx::postgres::PgRow) -> Self {
         Self {
