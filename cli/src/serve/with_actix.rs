@@ -200,6 +200,8 @@ pub(crate) async fn serve(
     };
     let configure = self::routes(authenticator, routes);
     let (workers, per_worker) = workers(policy.max_connections);
+    let listener = listener.into_std().map_err(failed)?;
+    let backlog = Backlog::of(&listener).map_err(failed)?;
     let server = HttpServer::new(move || {
         App::new()
             .configure(configure.clone())
@@ -212,7 +214,7 @@ pub(crate) async fn serve(
     .tcp_nodelay(true)
     .disable_signals()
     .shutdown_timeout(policy.drain_timeout.as_secs().max(1))
-    .listen(listener.into_std().map_err(failed)?)
+    .listen(listener)
     .map_err(failed)?
     .run();
     let handle = server.handle();
@@ -221,7 +223,34 @@ pub(crate) async fn serve(
         served = &mut server => return served.map_err(failed),
         () = shutdown => {}
     }
-    // The server future answers the stop command: poll both.
-    let (served, ()) = tokio::join!(server, handle.stop(true));
+    // actix-server's acceptor panics when it accepts a connection after its workers have
+    // stopped, which clients waiting in the listen backlog make it do; so it stops accepting, and
+    // the backlog is closed, before the workers are told to stop.
+    // The server future answers these commands: poll both.
+    let stop = async {
+        handle.pause().await;
+        backlog.close();
+        handle.stop(true).await;
+    };
+    let (served, ()) = tokio::join!(server, stop);
     served.map_err(failed)
+}
+
+/// A second handle on the listening socket that actix owns, to refuse the connections still
+/// waiting in its backlog at shutdown.
+struct Backlog(std::net::TcpListener);
+
+impl Backlog {
+    fn of(listener: &std::net::TcpListener) -> std::io::Result<Self> {
+        listener.try_clone().map(Self)
+    }
+
+    /// Shuts the listening socket down: clients still in the backlog are reset, and every later
+    /// `accept` fails instead of handing actix a connection no worker is left to serve.
+    fn close(&self) {
+        #[cfg(unix)]
+        if let Err(error) = rustix::net::shutdown(&self.0, rustix::net::Shutdown::Both) {
+            tracing::debug!("closing the listen backlog: {error}");
+        }
+    }
 }
