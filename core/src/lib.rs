@@ -74,6 +74,32 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # The public interface
+//! At the root, what an application or an adapter uses: [`Authenticator`] and its
+//! [`AuthenticatorBuilder`], the two results — `Result<U, Rejection>` from
+//! [`Authenticator::authenticate_user`] and `Result<Credentials, Rejection>` from
+//! [`Authenticator::require_credentials`] — and the settings the builder takes. The rest is in a
+//! module per job:
+//!
+//! | module | for |
+//! |---|---|
+//! | [`store`] | implementing a users store: [`UserStore`], the failure-slot rule, [`store::login_key`] |
+//! | [`admin`] | administering users: [`UserAdmin`], [`NewUser`], validation before a write |
+//! | [`check`] | `authenticate_users` against your own check instead of a store |
+//! | [`hash`] | password hashes: [`HashPolicy`], recognising and verifying stored hashes |
+//! | [`verifier`] | where verification runs: the bounded pool, or your own [`verifier::PasswordVerifier`] |
+//! | [`parse`] | reading an `Authorization` header (SPEC §1) without authenticating |
+//! | [`credentials`] | the username and password of a request, and [`credentials::is_anonymous`] |
+//! | [`rejection`] | why a request was refused, and the response that says only what the status says |
+//! | [`client`] | the client address admission is fair between, and trusted proxies |
+//! | [`lockout`] | the failure limit and the lock |
+//! | [`challenge`] | the realm in `WWW-Authenticate` |
+//! | [`audit`] | a hook that sees every decision, with its reason |
+//! | [`clock`] | where the time comes from (a fixed clock in tests) |
+//!
+//! The contract every adapter follows is `SPEC.md` in the conformance suite's crate
+//! (`endpoint-auth-conformance`), which checks it over HTTP.
+//!
 //! # Security properties
 //! - Passwords: [`Credentials`] zeroizes its buffer on drop, redacts the password in `Debug`, and
 //!   compares in constant time ([`Credentials::matches`]). Nothing logs a password or an
@@ -106,32 +132,6 @@
 //! | `endpoint_auth_throttled_total` | counter | | requests refused 429 by admission (over their client's share) |
 //! | `endpoint_auth_queue_waiting` | gauge | | requests waiting for a verification slot |
 //! | `endpoint_auth_workers_busy` | gauge | | verification slots in use |
-//!
-//! # The public interface
-//! At the root, what an application or an adapter uses: [`Authenticator`] and its
-//! [`AuthenticatorBuilder`], the two results — `Result<U, Rejection>` from
-//! [`Authenticator::authenticate_user`] and `Result<Credentials, Rejection>` from
-//! [`Authenticator::require_credentials`] — and the settings the builder takes. The rest is in a
-//! module per job:
-//!
-//! | module | for |
-//! |---|---|
-//! | [`store`] | implementing a users store: [`UserStore`], the failure-slot rule, [`store::login_key`] |
-//! | [`admin`] | administering users: [`UserAdmin`], [`NewUser`], validation before a write |
-//! | [`check`] | `authenticate_users` against your own check instead of a store |
-//! | [`hash`] | password hashes: [`HashPolicy`], recognising and verifying stored hashes |
-//! | [`verifier`] | where verification runs: the bounded pool, or your own [`verifier::PasswordVerifier`] |
-//! | [`parse`] | reading an `Authorization` header (SPEC §1) without authenticating |
-//! | [`credentials`] | the username and password of a request, and [`credentials::is_anonymous`] |
-//! | [`rejection`] | why a request was refused, and the response that says only what the status says |
-//! | [`client`] | the client address admission is fair between, and trusted proxies |
-//! | [`lockout`] | the failure limit and the lock |
-//! | [`challenge`] | the realm in `WWW-Authenticate` |
-//! | [`audit`] | a hook that sees every decision, with its reason |
-//! | [`clock`] | where the time comes from (a fixed clock in tests) |
-//!
-//! The contract every adapter follows is `SPEC.md` in the conformance suite's crate
-//! (`endpoint-auth-conformance`), which checks it over HTTP.
 //!
 //! # Features
 //! - **`bcrypt`** (default): verify bcrypt hashes (`$2a$`, `$2b$`, `$2x$`, `$2y$`), such as those
