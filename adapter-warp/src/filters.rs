@@ -27,7 +27,7 @@ use warp::http::header::AUTHORIZATION;
 use warp::http::{HeaderMap, Method};
 use warp::{Filter, Rejection};
 
-use crate::rejection::AuthRejection;
+use crate::rejection::{AuthRejection, PassedPreflight};
 
 /// The request head the core decides on: the method (for preflights) and every header field
 /// (all `Authorization` values, so that duplicates are seen).
@@ -83,8 +83,9 @@ fn refuse(rejection: endpoint_auth::Rejection) -> Rejection {
 ///   unable to answer: a 503 with `Retry-After` instead, never a 401.
 /// - A CORS preflight the authenticator exempts
 ///   ([`cors_preflight(true)`](endpoint_auth::AuthenticatorBuilder::cors_preflight)): steps
-///   aside, rejecting as "not found" so that the route answering preflights takes it (see
-///   [`preflight`]). Never a 401.
+///   aside, so that a route answering preflights takes it (see [`preflight`]); where none does,
+///   [`recover`](crate::recover) answers `204 No Content`, as the other adapters do. Never a
+///   401.
 ///
 /// ```
 /// use endpoint_auth_warp::endpoint_auth::{Authenticator, MemoryStore, Requirements, User};
@@ -122,7 +123,7 @@ where
             async move {
                 match pending {
                     Some(pending) => pending.await.map_err(refuse),
-                    None => Err(warp::reject::not_found()),
+                    None => Err(warp::reject::custom(PassedPreflight)),
                 }
             }
         },
@@ -182,7 +183,7 @@ where
     request_head().and_then(move |method: Method, headers: HeaderMap| {
         ready(
             if authenticator.is_exempt_preflight_request(&method, &headers) {
-                Err(warp::reject::not_found())
+                Err(warp::reject::custom(PassedPreflight))
             } else {
                 authenticator
                     .require_credentials_from_headers(&headers)

@@ -105,9 +105,10 @@
 //! credentials. Build the authenticator with
 //! [`cors_preflight(true)`](endpoint_auth::AuthenticatorBuilder::cors_preflight) and the
 //! filters step aside for preflights instead of answering 401 (Anvil answers 401, which breaks
-//! browsers). Then answer them: either wrap the routes in `warp::cors()`, which answers
-//! preflights before any route filter runs, or put a route of yours matched by [`preflight`] in
-//! front of them.
+//! browsers). Answer them with your CORS headers: either wrap the routes in `warp::cors()`,
+//! which answers preflights before any route filter runs, or put a route of yours matched by
+//! [`preflight`] in front of them. A preflight nothing answers gets `204 No Content` from
+//! [`recover`], as in the other adapters.
 //!
 //! # Security
 //! Basic authentication sends the password in clear text (base64 is an encoding, not

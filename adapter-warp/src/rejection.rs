@@ -105,8 +105,18 @@ impl warp::Reply for AuthRejection {
     }
 }
 
-/// Answers an [`AuthRejection`] with the core's response; passes every other rejection on
-/// unchanged (so `.or()` keeps trying other routes, and your own `recover` still sees them).
+/// An exempt CORS preflight an authentication filter stepped aside for. Ranked above "not
+/// found" when warp combines rejections, so a route of yours that answers preflights still takes
+/// it first; where none does, [`recover`] answers it `204`.
+#[derive(Debug)]
+pub(crate) struct PassedPreflight;
+
+impl warp::reject::Reject for PassedPreflight {}
+
+/// Answers an [`AuthRejection`] with the core's response, and an exempt CORS preflight that no
+/// route answered with `204 No Content` (no challenge, as in every adapter); passes every other
+/// rejection on unchanged (so `.or()` keeps trying other routes, and your own `recover` still
+/// sees them).
 ///
 /// Close each protected route with it: `route.recover(endpoint_auth_warp::recover)`. The
 /// refusal is then answered where it happens, and no later `.or()` branch can take the request
@@ -136,10 +146,15 @@ impl warp::Reply for AuthRejection {
 /// # Errors
 /// The rejection it was given, when it holds no [`AuthRejection`].
 pub async fn recover(rejection: warp::Rejection) -> Result<warp::reply::Response, warp::Rejection> {
-    match rejection.find::<AuthRejection>() {
-        Some(refusal) => Ok(refusal.response()),
-        None => Err(rejection),
+    if let Some(refusal) = rejection.find::<AuthRejection>() {
+        return Ok(refusal.response());
     }
+    if rejection.find::<PassedPreflight>().is_some() {
+        let mut passed = warp::reply::Response::default();
+        *passed.status_mut() = warp::http::StatusCode::NO_CONTENT;
+        return Ok(passed);
+    }
+    Err(rejection)
 }
 
 /// The one call a `require_credentials` handler makes to refuse the credentials it was given:

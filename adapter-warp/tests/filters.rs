@@ -387,17 +387,24 @@ fn any_method(
 }
 
 #[tokio::test]
-async fn exempt_preflights_step_aside_instead_of_401() {
+async fn exempt_preflights_pass_with_204_where_no_route_answers_them() {
     let auth = authenticator(&store(), true);
     let response = preflight_request("/api").reply(&any_method(&auth)).await;
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert!(!response.headers().contains_key("www-authenticate"));
+    assert!(response.body().is_empty());
 
     let credentials = warp::path!("api")
         .and(require_credentials(&auth))
         .map(|c: Credentials| c.username().to_owned())
         .recover(recover);
     let response = preflight_request("/api").reply(&credentials).await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+
+    // Elsewhere, warp's usual 404.
+    let response = preflight_request("/elsewhere")
+        .reply(&any_method(&auth))
+        .await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
 
