@@ -31,7 +31,10 @@ use endpoint_auth::rejection::{
     UNAVAILABLE_BODY,
 };
 use endpoint_auth::store::login_key;
-use endpoint_auth::{Authenticator, ClientAddress, HashPolicy, LockoutPolicy, MemoryStore, NewUser, ParseOptions, PoolConfig, Requirements, User, UserStore};
+use endpoint_auth::{
+    Authenticator, ClientAddress, HashPolicy, LockoutPolicy, MemoryStore, NewUser, ParseOptions,
+    PoolConfig, Requirements, User, UserStore,
+};
 use endpoint_auth_conformance::FaultyStore;
 use endpoint_auth_fuzz::split_fields;
 use libfuzzer_sys::fuzz_target;
