@@ -15,7 +15,6 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 
-use endpoint_auth_conformance::routes::rfc3339; // any date formatter will do
 use endpoint_auth_warp::endpoint_auth::{
     Authenticator, Credentials, HashPolicy, MemoryStore, NewUser, Requirements, User,
 };
@@ -39,9 +38,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .and(warp::get())
         .and(authenticate_users(&auth, Requirements::new()))
         .map(|user: User| {
-            let signed_up = rfc3339(user.signed_up);
-            let day = signed_up.split('T').next().unwrap_or_default();
-            format!("Authenticated {}, who signed up on {day}.\n", user.email)
+            format!(
+                "Authenticated {}, who signed up on {}.\n",
+                user.email,
+                httpdate::fmt_http_date(user.signed_up)
+            )
         })
         .recover(recover);
 
