@@ -6,6 +6,7 @@ use std::fmt;
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+use endpoint_auth::credentials::EXEMPT_PREFLIGHT_STATUS;
 use endpoint_auth::{
     rejection::{RejectionKind, RejectionResponse},
     Rejection,
@@ -155,7 +156,7 @@ impl ResponseError for AuthRejection {
     fn status_code(&self) -> StatusCode {
         match &self.inner {
             Inner::Core(rejection) => status_of(rejection),
-            Inner::Preflight => StatusCode::NO_CONTENT,
+            Inner::Preflight => preflight_status(),
             Inner::NotConfigured { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -163,13 +164,18 @@ impl ResponseError for AuthRejection {
     fn error_response(&self) -> HttpResponse {
         match &self.inner {
             Inner::Core(rejection) => rejection_response(rejection),
-            Inner::Preflight => HttpResponse::NoContent().finish(),
+            Inner::Preflight => HttpResponse::build(preflight_status()).finish(),
             Inner::NotConfigured { .. } => HttpResponse::InternalServerError().finish(),
         }
     }
 }
 
 /// The actix status of a core rejection, translated (no status is chosen here).
+/// The core's status for an exempt preflight nothing else answered, in actix's types.
+fn preflight_status() -> StatusCode {
+    StatusCode::from_u16(EXEMPT_PREFLIGHT_STATUS.as_u16()).unwrap_or(StatusCode::NO_CONTENT)
+}
+
 fn status_of(rejection: &Rejection) -> StatusCode {
     StatusCode::from_u16(rejection.status().as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }

@@ -6,6 +6,7 @@ use std::fmt;
 use axum::body::Body;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use endpoint_auth::credentials::EXEMPT_PREFLIGHT_STATUS;
 use endpoint_auth::{rejection::RejectionKind, Rejection};
 
 /// Rejection of [`AuthUser`](crate::AuthUser), [`ConfirmedUser`](crate::ConfirmedUser) and
@@ -63,7 +64,7 @@ impl AuthRejection {
     pub fn status(&self) -> StatusCode {
         match &self.inner {
             Inner::Core(rejection) => rejection.status(),
-            Inner::Preflight => StatusCode::NO_CONTENT,
+            Inner::Preflight => EXEMPT_PREFLIGHT_STATUS,
         }
     }
 
@@ -135,7 +136,7 @@ impl IntoResponse for AuthRejection {
     fn into_response(self) -> Response {
         match self.inner {
             Inner::Core(rejection) => rejection.into_http_response::<Body>(),
-            Inner::Preflight => StatusCode::NO_CONTENT.into_response(),
+            Inner::Preflight => EXEMPT_PREFLIGHT_STATUS.into_response(),
         }
     }
 }

@@ -91,7 +91,8 @@ impl<U: Clone + Send + Sync + 'static> Fairing for BasicAuth<U> {
         if ForwardedPreflight::was_forwarded(request) && response.status() == Status::NotFound {
             // A guard let an exempt preflight through and no route or fairing answered it: the
             // preflight passes (SPEC §5) with `204` and no challenge, as in every adapter.
-            *response = Response::build().status(Status::NoContent).finalize();
+            let status = Status::new(endpoint_auth::credentials::EXEMPT_PREFLIGHT_STATUS.as_u16());
+            *response = Response::build().status(status).finalize();
             return;
         }
         let Some(rejection) = Stash::get(request) else {

@@ -151,7 +151,7 @@ pub async fn recover(rejection: warp::Rejection) -> Result<warp::reply::Response
     }
     if rejection.find::<PassedPreflight>().is_some() {
         let mut passed = warp::reply::Response::default();
-        *passed.status_mut() = warp::http::StatusCode::NO_CONTENT;
+        *passed.status_mut() = endpoint_auth::credentials::EXEMPT_PREFLIGHT_STATUS;
         return Ok(passed);
     }
     Err(rejection)

@@ -190,6 +190,13 @@ impl fmt::Debug for Credentials {
     }
 }
 
+/// The status of the answer to an exempt CORS preflight
+/// ([`Authenticator::is_exempt_preflight`](crate::Authenticator::is_exempt_preflight)) that no
+/// route of the application answers: `204 No Content`, with no body and no challenge. An
+/// application's own preflight route (with its CORS headers) comes first; this is what every
+/// adapter answers where there is none, so that they all agree.
+pub const EXEMPT_PREFLIGHT_STATUS: http::StatusCode = http::StatusCode::NO_CONTENT;
+
 /// The rule of the adapters' optional forms (`Option<AuthUser>` and the like), decided here so
 /// that every adapter agrees: a request without any `Authorization` field is anonymous and served
 /// as such, without asking the store; a request with one, even a malformed one, is authenticated
